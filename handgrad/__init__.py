@@ -1,0 +1,17 @@
+"""handgrad: convolutional neural networks from scratch in NumPy.
+
+Every layer's forward and backward pass is derived by hand (see docs/) and checked
+numerically (:mod:`handgrad.gradcheck`).
+"""
+
+from . import init
+from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
+from .layers import Layer, Linear, ReLU, Sequential
+from .parameter import Parameter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
+    "gradcheck", "gradcheck_loss", "GradcheckError",
+]

@@ -1,0 +1,99 @@
+"""Validation shared by layers and losses: one place for the wording of errors.
+
+Every message names what was expected and what was received.
+"""
+
+import numbers
+
+import numpy as np
+
+
+def as_dtype(dtype, where="dtype"):
+    """Return ``np.dtype(dtype)``, requiring a floating-point type."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"{where} must be a NumPy floating dtype such as np.float32, got {dtype!r}") from e
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"{where} must be a floating dtype (float32 or float64), got {dt}")
+    return dt
+
+
+def check_positive_int(value, name, owner, minimum=1):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{owner} expected {name} to be an int, got {type(value).__name__} {value!r}")
+    if value < minimum:
+        raise ValueError(f"{owner} expected {name} >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_probability(value, name, owner, *, include_one=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner} expected {name} to be a number, got {type(value).__name__} {value!r}")
+    upper_ok = value <= 1 if include_one else value < 1
+    if not (0 <= value and upper_ok):
+        bound = "[0, 1]" if include_one else "[0, 1)"
+        raise ValueError(f"{owner} expected {name} in {bound}, got {value}")
+    return float(value)
+
+
+def check_array(x, owner):
+    """Require a NumPy floating array (no silent conversion of lists or ints)."""
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"{owner} expected a NumPy array, got {type(x).__name__}")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise TypeError(
+            f"{owner} expected a floating-point array, got dtype {x.dtype}; "
+            f"convert with x.astype(np.float32) (and scale images to [0, 1])"
+        )
+    return x
+
+
+def check_input(x, owner, *, ndim=None, dtype=None, axis_size=None, layout=None):
+    """Validate a layer input.
+
+    Parameters
+    ----------
+    x : array
+    owner : str
+        The layer's name for messages, e.g. ``"Linear(784 -> 10)"``.
+    ndim : int or tuple of int, optional
+        Allowed ranks.
+    dtype : np.dtype, optional
+        Required dtype (the layer's parameter dtype); a different float dtype is an error.
+    axis_size : (axis, size), optional
+        A required size along one axis (features or channels).
+    layout : str, optional
+        Human-readable expected shape, e.g. ``"(N, C, H, W)"``.
+    """
+    check_array(x, owner)
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if x.ndim not in allowed:
+            want = layout or " or ".join(f"{n}-D" for n in allowed)
+            raise ValueError(f"{owner} expected input of shape {want}, got {x.shape} ({x.ndim}-D)")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(
+            f"{owner} has {dtype} parameters but received a {x.dtype} input; "
+            f"cast the input with x.astype(np.{dtype}) or build the layer with dtype=np.{x.dtype}"
+        )
+    if axis_size is not None:
+        axis, size = axis_size
+        if x.shape[axis] != size:
+            hint = ""
+            if layout and x.ndim >= 3 and x.shape[-1] == size:
+                hint = "; is the data channels-last? handgrad expects channels-first (NCHW)"
+            raise ValueError(
+                f"{owner} expected input of shape {layout or ''} with {size} at axis {axis}, "
+                f"got {x.shape}{hint}"
+            )
+    return x
+
+
+def as_rng(rng, owner="rng"):
+    """Accept a Generator, an int seed, or None (fresh OS entropy; never the global state)."""
+    if rng is None or (isinstance(rng, numbers.Integral) and not isinstance(rng, bool)):
+        return np.random.default_rng(rng)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    raise TypeError(f"{owner} expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")

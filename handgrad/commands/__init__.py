@@ -1,0 +1,1 @@
+"""Sub-commands of the ``handgrad`` CLI (see handgrad/cli.py)."""

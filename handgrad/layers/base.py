@@ -1,0 +1,196 @@
+"""The layer contract and the Sequential container.
+
+A layer is an object with
+
+* ``forward(x) -> y``: computes the output and keeps exactly what ``backward`` needs;
+* ``backward(grad_out) -> grad_x``: returns dL/dx and adds (``+=``) dL/dparam into
+  each ``Parameter.grad``. It never mutates ``grad_out`` or the cache.
+
+Parameters are ``Parameter`` attributes; sub-layers are ``Layer`` attributes (or the
+items of a ``Sequential``). ``parameters()`` names them with dotted paths such as
+``"0.weight"``; optimizers and save/load are keyed by these names.
+"""
+
+import numpy as np
+
+from ..parameter import Parameter
+
+
+class Layer:
+    """Base class of every layer. Subclasses implement ``forward`` and ``backward``."""
+
+    #: names of non-trainable array attributes saved with the model (e.g. running stats)
+    buffer_names = ()
+
+    def __init__(self):
+        self.training = True
+        self._cache = None
+
+    # -- computation ---------------------------------------------------------
+    def forward(self, x):
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    def __call__(self, x):
+        return self.forward(x)
+
+    def _saved(self):
+        """The cache written by ``forward``; raises if ``forward`` has not run."""
+        if self._cache is None:
+            raise RuntimeError(
+                f"{type(self).__name__}.backward() was called before forward(); "
+                f"run forward on a batch first"
+            )
+        return self._cache
+
+    # -- structure -----------------------------------------------------------
+    def named_children(self):
+        """Yield ``(name, layer)`` for each direct sub-layer, in definition order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Layer):
+                yield name, value
+
+    def parameters(self):
+        """Ordered dict of dotted name -> Parameter, this layer's then its children's."""
+        out = {}
+        for name, value in vars(self).items():
+            if isinstance(value, Parameter):
+                out[name] = value
+        for cname, child in self.named_children():
+            for pname, p in child.parameters().items():
+                out[f"{cname}.{pname}"] = p
+        return out
+
+    def buffers(self):
+        """Ordered dict of dotted name -> non-trainable array (e.g. BatchNorm running mean)."""
+        out = {name: getattr(self, name) for name in self.buffer_names}
+        for cname, child in self.named_children():
+            for bname, b in child.buffers().items():
+                out[f"{cname}.{bname}"] = b
+        return out
+
+    def state_dict(self):
+        """Copies of every parameter and buffer, keyed by dotted name."""
+        state = {name: p.data.copy() for name, p in self.parameters().items()}
+        state.update({name: np.array(b, copy=True) for name, b in self.buffers().items()})
+        return state
+
+    def load_state_dict(self, state):
+        """Copy arrays from ``state`` into this model's parameters and buffers, in place."""
+        params, buffers = self.parameters(), self.buffers()
+        expected = list(params) + list(buffers)
+        missing = [k for k in expected if k not in state]
+        unexpected = [k for k in state if k not in params and k not in buffers]
+        if missing or unexpected:
+            raise ValueError(
+                f"load_state_dict: state does not match the model; "
+                f"missing keys {missing}, unexpected keys {unexpected}"
+            )
+        for name, target in [(n, p.data) for n, p in params.items()] + list(buffers.items()):
+            value = np.asarray(state[name])
+            if value.shape != target.shape:
+                raise ValueError(
+                    f"load_state_dict: {name!r} expected shape {target.shape}, got {value.shape}"
+                )
+            target[...] = value
+
+    def num_parameters(self):
+        return sum(p.size for p in self.parameters().values())
+
+    # -- modes and gradients -------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (``mode=True``) or evaluation mode, recursively. Returns self."""
+        self.training = bool(mode)
+        for _, child in self.named_children():
+            child.train(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    def zero_grad(self):
+        for p in self.parameters().values():
+            p.zero_grad()
+
+    # -- description ---------------------------------------------------------
+    def get_config(self):
+        """Constructor arguments as JSON-friendly values (used to save the architecture)."""
+        return {}
+
+    def macs(self, input_shape, output_shape):
+        """Multiply-accumulates of one forward pass for one sample (shapes without N)."""
+        return 0
+
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        children = list(self.named_children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not children:
+            return head + ")"
+        lines = [head]
+        for name, child in children:
+            body = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {body}")
+        return "\n".join(lines) + "\n)"
+
+
+class Sequential(Layer):
+    """Layers applied one after another; backward runs them in reverse.
+
+    Parameters are named by position: ``"0.weight"``, ``"2.bias"``, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from handgrad import Sequential, Linear, ReLU
+    >>> rng = np.random.default_rng(0)
+    >>> net = Sequential(Linear(4, 8, rng=rng), ReLU(), Linear(8, 2, rng=rng))
+    >>> net(np.ones((3, 4), np.float32)).shape
+    (3, 2)
+    """
+
+    def __init__(self, *layers):
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            layers = tuple(layers[0])
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                raise TypeError(
+                    f"Sequential expected Layer instances, got {type(layer).__name__} at position {i}"
+                )
+        self.layers = list(layers)
+
+    def named_children(self):
+        for i, layer in enumerate(self.layers):
+            yield str(i), layer
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_out):
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out
+
+    def append(self, layer):
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.append expected a Layer, got {type(layer).__name__}")
+        self.layers.append(layer)
+        return self
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Sequential(*self.layers[i])
+        return self.layers[i]
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __iter__(self):
+        return iter(self.layers)
