@@ -1,0 +1,1 @@
+"""Array functions shared by layers: argument parsing, output sizes, padding, windows."""
