@@ -11,6 +11,11 @@ import sys
 # sub-command name -> module under handgrad.commands
 COMMANDS = {
     "gradcheck": "gradcheck",
+    "train": "train",
+    "evaluate": "evaluate",
+    "predict": "predict",
+    "summary": "summary",
+    "datasets": "datasets",
 }
 
 

@@ -1,0 +1,57 @@
+"""Helpers shared by the command modules: error exits, reading model files and images as data."""
+
+import os
+import sys
+
+import numpy as np
+
+
+class CommandError(Exception):
+    """A user-facing error of a command: printed as ``handgrad CMD: error: MESSAGE``, exit status 2."""
+
+
+def report(command, error):
+    """Print ``error`` for ``command`` on stderr and return the exit status 2."""
+    print(f"handgrad {command}: error: {error}", file=sys.stderr)
+    return 2
+
+
+def images_to_float(x, dtype=np.float32):
+    """uint8 images in [0, 255] -> floats in [0, 1] (the one input scaling every command uses)."""
+    x = np.asarray(x)
+    if x.dtype == np.uint8:
+        return x.astype(dtype) / dtype(255)
+    return x.astype(dtype, copy=False)
+
+
+def load_model_file(path):
+    """``handgrad.load(path)`` with the errors a user can cause turned into CommandErrors."""
+    from ..io import load
+
+    if not os.path.exists(path):
+        raise CommandError(f"no such model file: {path!r}")
+    if os.path.isdir(path):
+        candidate = os.path.join(path, "model.npz")
+        if not os.path.exists(candidate):
+            raise CommandError(f"{path!r} is a folder without a model.npz")
+        path = candidate
+    try:
+        return load(path)
+    except (ValueError, OSError, KeyError) as e:   # HandgradFileError is a ValueError
+        raise CommandError(f"cannot load {path!r}: {e}") from e
+
+
+def model_dtype(model):
+    params = list(model.parameters().values())
+    return params[0].dtype if params else np.dtype(np.float32)
+
+
+def load_dataset(name, split, data_dir=None, dtype=np.float32):
+    """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors."""
+    from .. import data
+
+    try:
+        x, y = data.load(name, split, data_dir=data_dir)
+    except FileNotFoundError as e:
+        raise CommandError(f"{e}") from e
+    return images_to_float(x, dtype), y

@@ -1,0 +1,131 @@
+"""The pieces of a training run built from a :class:`~handgrad.config.TrainConfig`:
+data, model, loss, optimizer and learning-rate schedule.
+
+Strings from the command line become objects here, each through one explicit table.
+"""
+
+import inspect
+
+import numpy as np
+
+from ._common import CommandError, load_dataset
+
+
+# -- data ----------------------------------------------------------------------
+def prepare_data(cfg, dtype):
+    """``(train, val, test)``, each an ``(x, y)`` pair; x scaled to [0, 1] floats.
+
+    ``--limit`` keeps the first N training images; ``--val-split`` holds out a fraction of
+    them (shuffled with a generator seeded by ``--seed``) for validation after each epoch.
+    """
+    x, y = load_dataset(cfg.dataset, "train", cfg.data_dir, dtype)
+    test = load_dataset(cfg.dataset, "test", cfg.data_dir, dtype)
+    if cfg.limit is not None:
+        x, y = x[:cfg.limit], y[:cfg.limit]
+    val = None
+    if cfg.val_split > 0:
+        order = np.random.default_rng([cfg.seed, 1]).permutation(len(x))
+        n_val = max(1, int(round(len(x) * cfg.val_split)))
+        val = x[order[:n_val]], y[order[:n_val]]
+        x, y = x[order[n_val:]], y[order[n_val:]]
+    if cfg.is_regression:
+        cast = lambda pair: None if pair is None else (pair[0], pair[1].astype(dtype))  # noqa: E731
+        return cast((x, y)), cast(val), cast(test)
+    return (x, y), val, test
+
+
+def augmentation(cfg):
+    """The training transform for ``--augment`` (small random shifts and rotations), or None."""
+    if not cfg.augment:
+        return None
+    from ..data import transforms
+    return transforms.RandomAffine(degrees=10, translate=2, scale=(0.9, 1.1))
+
+
+class TargetScaling:
+    """Standardize regression targets for training, then fold the scaling into the last layer.
+
+    Training on ``t = (y - mean) / std`` puts every output on one scale (a count and an angle
+    in degrees differ by two orders of magnitude). Afterwards the last Linear layer
+    ``t = W h + b`` is rewritten as ``y = (std * W) h + (std * b + mean)``, so the saved
+    model outputs the targets in their own units.
+    """
+
+    def __init__(self, y):
+        self.mean = y.mean(axis=0)
+        self.std = np.where(y.std(axis=0) > 0, y.std(axis=0), 1).astype(y.dtype)
+
+    def apply(self, pair):
+        return None if pair is None else (pair[0], (pair[1] - self.mean) / self.std)
+
+    def fold_into(self, model):
+        last = model.layers[-1]
+        if last.bias is None or last.weight.shape[0] != len(self.std):
+            raise ValueError("TargetScaling.fold_into expects a final Linear layer with a bias, "
+                             f"one output per target ({len(self.std)})")
+        last.weight.data *= self.std[:, None]
+        last.bias.data[...] = last.bias.data * self.std + self.mean
+        return model
+
+
+# -- model and loss ------------------------------------------------------------
+def build_model(cfg, x, y, rng):
+    """The registered model ``cfg.model_name``, sized for ``x`` (and the number of targets)."""
+    from ..models import get_model, MODELS
+    factory = MODELS[cfg.model_name]
+    sizes = {"in_channels": x.shape[1], "image_size": x.shape[-1],
+             "in_features": int(np.prod(x.shape[1:]))}
+    if cfg.is_regression:
+        sizes["num_outputs"] = y.shape[1]
+    else:
+        sizes["num_classes"] = int(y.max()) + 1
+    accepted = inspect.signature(factory).parameters
+    if cfg.is_regression and "num_outputs" not in accepted:
+        raise CommandError(f"model {cfg.model_name!r} is a classifier; the shapes data set needs a "
+                           f"regression model such as 'shapes-regressor'")
+    if not cfg.is_regression and "num_classes" not in accepted:
+        raise CommandError(f"model {cfg.model_name!r} is a regression model; {cfg.dataset} needs a "
+                           f"classifier such as 'fast-cnn'")
+    kwargs = {k: v for k, v in sizes.items() if k in accepted}
+    return get_model(cfg.model_name, rng=rng, dtype=x.dtype, **kwargs)
+
+
+def build_loss(cfg):
+    from ..losses import CrossEntropyLoss, MSELoss
+    return MSELoss() if cfg.is_regression else CrossEntropyLoss()
+
+
+# -- optimizer and schedule ----------------------------------------------------
+def build_optimizer(cfg, model):
+    from .. import optim
+    params, lr, wd = model.parameters(), cfg.learning_rate, cfg.weight_decay
+    table = {
+        "sgd": lambda: optim.SGD(params, lr=lr, weight_decay=wd),
+        "momentum": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
+        "adam": lambda: optim.Adam(params, lr=lr, weight_decay=wd),
+        "adamw": lambda: optim.AdamW(params, lr=lr, weight_decay=wd or 0.01),
+        "rmsprop": lambda: optim.RMSprop(params, lr=lr, weight_decay=wd),
+        "adagrad": lambda: optim.Adagrad(params, lr=lr, weight_decay=wd),
+    }
+    return table[cfg.optimizer]()
+
+
+def build_schedule(cfg, optimizer, steps_per_epoch):
+    """``(schedule or None, interval)`` where interval is "step" or "epoch" (how fit steps it)."""
+    from .. import optim
+    total = cfg.epochs * steps_per_epoch
+    warmup = cfg.warmup * steps_per_epoch
+    table = {
+        "none": lambda: (None, "step"),
+        "step": lambda: (optim.StepLR(optimizer, step_size=max(1, cfg.epochs // 3) * steps_per_epoch,
+                                      gamma=0.1), "step"),
+        "cosine": lambda: (optim.CosineAnnealingLR(optimizer, T_max=total - warmup), "step"),
+        "onecycle": lambda: (optim.OneCycleLR(optimizer, max_lr=cfg.learning_rate, total_steps=total), "step"),
+        "plateau": lambda: (optim.ReduceLROnPlateau(optimizer, factor=0.5, patience=1), "epoch"),
+    }
+    schedule, interval = table[cfg.schedule]()
+    if warmup:
+        if interval != "step":
+            raise CommandError(f"--warmup works with per-step schedules, not {cfg.schedule!r}")
+        schedule = optim.LinearWarmup(optimizer, warmup_steps=warmup, after=schedule)
+    return schedule, interval

@@ -1,0 +1,42 @@
+"""``handgrad evaluate MODEL``: test-set loss and metrics of a saved model."""
+
+import numpy as np
+
+from ..config import DATASETS
+from ._common import CommandError, load_dataset, load_model_file, model_dtype, report
+
+
+def add_parser(sub):
+    p = sub.add_parser("evaluate", help="evaluate a saved model on a data set's test split",
+                       description="Load a model saved by handgrad (a .npz file or a run folder) "
+                                   "and print its loss and metrics on a test split.")
+    p.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
+    p.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(DATASETS)} (default mnist)")
+    p.add_argument("--split", default="test", choices=("train", "test"), help="which split (default test)")
+    p.add_argument("--data-dir", default=None, help="folder holding the data sets (default: HANDGRAD_DATA or cache)")
+    p.add_argument("--batch-size", type=int, default=256)
+    return p
+
+
+def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256):
+    """Dict of metrics of ``model`` on ``dataset``'s ``split`` (loss, accuracy or MAE per output)."""
+    from ..losses import CrossEntropyLoss, MSELoss
+    from ..training import evaluate
+
+    if dataset not in DATASETS:
+        raise CommandError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+    x, y = load_dataset(dataset, split, data_dir, model_dtype(model))
+    if dataset == "shapes":
+        return evaluate(model, MSELoss(), (x, y.astype(x.dtype)), metrics=("mae",), batch_size=batch_size)
+    return evaluate(model, CrossEntropyLoss(), (x, y), metrics=("accuracy",), batch_size=batch_size)
+
+
+def run(args):
+    try:
+        model = load_model_file(args.model)
+        results = evaluate_model(model, args.dataset, args.split, args.data_dir, args.batch_size)
+    except CommandError as e:
+        return report("evaluate", e)
+    for name, value in results.items():
+        print(f"{args.split}_{name}: {np.round(value, 6)}")
+    return 0

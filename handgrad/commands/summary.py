@@ -1,0 +1,41 @@
+"""``handgrad summary --model NAME``: per-layer output shapes, parameters and MACs."""
+
+from ..models import MODELS
+from ._common import CommandError, report
+
+
+def add_parser(sub):
+    p = sub.add_parser("summary", help="print a ready model's layers, output shapes, parameters and MACs",
+                       description="Build a ready model and print its summary (as model.summary does).")
+    p.add_argument("--model", default="fast-cnn", help=f"one of: {', '.join(sorted(MODELS))}")
+    p.add_argument("--input-shape", default="1,28,28", metavar="C,H,W",
+                   help="shape of one sample, without the batch axis (default 1,28,28)")
+    return p
+
+
+def parse_shape(text):
+    try:
+        shape = tuple(int(s) for s in text.replace("x", ",").split(",") if s.strip())
+    except ValueError:
+        shape = ()
+    if not shape or any(s < 1 for s in shape):
+        raise CommandError(f"--input-shape expects positive integers like 1,28,28, got {text!r}")
+    return shape
+
+
+def run(args):
+    from ..models import get_model
+    try:
+        if args.model not in MODELS:
+            raise CommandError(f"unknown model {args.model!r}; choose from {', '.join(sorted(MODELS))}")
+        shape = parse_shape(args.input_shape)
+        model = get_model(args.model, rng=0)
+        try:
+            text = str(model.summary(shape))
+        except ValueError as e:
+            raise CommandError(f"model {args.model!r} does not accept input shape {shape}: {e}") from e
+    except CommandError as e:
+        return report("summary", e)
+    print(f"model: {args.model}")
+    print(text)
+    return 0

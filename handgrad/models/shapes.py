@@ -1,0 +1,38 @@
+"""A regression CNN for the synthetic ``shapes`` data set (count and rotation of shapes)."""
+
+import numpy as np
+
+from .. import layers as L
+from ..layers import Sequential
+from ._blocks import conv_bn_relu, rng_and_dtype
+
+
+def shapes_regressor(num_outputs=3, in_channels=1, image_size=28, widths=(16, 32, 64), hidden=128,
+                     rng=None, dtype=np.float32):
+    """Conv blocks (3x3 conv -> BN -> ReLU -> 2x2 max pool), then a hidden layer and a linear head.
+
+    Regression needs no softmax: the head outputs ``num_outputs`` real numbers, trained with
+    a mean squared error on the (standardized) targets of the shapes data set.
+
+    Shape
+    -----
+    ``(N, C, S, S) -> (N, num_outputs)``; the flattened size is
+    ``widths[-1] * (S // 2**len(widths))**2``.
+
+    Examples
+    --------
+    >>> shapes_regressor(rng=0)(np.zeros((2, 1, 28, 28), np.float32)).shape
+    (2, 3)
+    """
+    rng, dtype = rng_and_dtype(rng, dtype)
+    layers, channels, side = [], in_channels, image_size
+    for width in widths:
+        layers += conv_bn_relu(channels, width, rng, dtype)
+        layers.append(L.MaxPool2d(2))
+        channels, side = width, side // 2
+    layers += [
+        L.Flatten(),
+        L.Linear(channels * side * side, hidden, rng=rng, dtype=dtype), L.ReLU(),
+        L.Linear(hidden, num_outputs, rng=rng, dtype=dtype),
+    ]
+    return Sequential(*layers)
