@@ -5,14 +5,11 @@ import os
 import numpy as np
 
 
-def extra_metrics(cfg, model, test):
+def extra_metrics(cfg, pred, y):
     """Figures beyond the loss: per-output MAE for regression, and for the shapes data set
     the fraction of images whose count is predicted exactly (after rounding)."""
-    from ..training import predict
     if not cfg.is_regression:
         return {}
-    x, y = test
-    pred = predict(model, x)
     out = {"mae_per_output": np.abs(pred - y).mean(axis=0)}
     names = _target_names(cfg, y.shape[1])
     for i, name in enumerate(names):
@@ -28,13 +25,12 @@ def _target_names(cfg, n):
     return list(names) if names is not None and len(names) == n else [f"y{i}" for i in range(n)]
 
 
-def write_plots(cfg, model, history, test, run_dir):
+def write_plots(cfg, model, history, test, outputs, run_dir):
     """Save the run's PNGs; returns notes (e.g. matplotlib missing) instead of failing the run."""
     try:
         from ..training import plots
     except ImportError as e:
         return [f"no plots written ({e}); pip install 'handgrad[plot]'"]
-    from ..training import predict
     from ..training.metrics import confusion_matrix
 
     path = lambda name: os.path.join(run_dir, name)  # noqa: E731
@@ -45,7 +41,7 @@ def write_plots(cfg, model, history, test, run_dir):
         plots.plot_feature_maps(model, test[0][:1], path("feature_maps.png"))
     if not cfg.is_regression:
         x, y = test
-        pred = predict(model, x).argmax(axis=1)
+        pred = outputs.argmax(axis=1)
         plots.plot_confusion_matrix(confusion_matrix(y, pred), path("confusion_matrix.png"))
         plots.plot_misclassified(x, y, pred, path("misclassified.png"))
     return []

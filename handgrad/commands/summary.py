@@ -25,13 +25,14 @@ def parse_shape(text):
 
 def run(args):
     from ..models import get_model
+    from ..training import summary
     try:
         if args.model not in MODELS:
             raise CommandError(f"unknown model {args.model!r}; choose from {', '.join(sorted(MODELS))}")
         shape = parse_shape(args.input_shape)
         model = get_model(args.model, rng=0)
         try:
-            text = str(model.summary(shape))
+            text = str(summary(model, shape))
         except ValueError as e:
             raise CommandError(f"model {args.model!r} does not accept input shape {shape}: {e}") from e
     except CommandError as e:
