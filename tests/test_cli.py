@@ -82,9 +82,9 @@ def test_predict_resizes_png_with_a_note(shapes_run, tmp_path):
     Image = pytest.importorskip("PIL.Image")
     run, _ = shapes_run
     Image.fromarray(np.full((40, 30, 3), 200, np.uint8)).save(tmp_path / "big.png")
-    proc = handgrad("predict", run / "model.npz", tmp_path / "big.png", "--raw")
-    assert "note: resized" in proc.stderr and "from 30x40 to 28x28" in proc.stderr
-    assert len(proc.stdout.split(":")[-1].split(",")) == 3  # count and the other shapes targets
+    proc = handgrad("predict", run / "model.npz", tmp_path / "big.png", "--raw", "--size", 64)
+    assert "note: resized" in proc.stderr and "from 30x40 to 64x64" in proc.stderr
+    assert len(proc.stdout.split(":")[-1].split(",")) == 9  # the 9 shapes regression columns
 
 
 def test_summary_lenet5_lists_layers_and_totals():
@@ -145,7 +145,7 @@ def test_cli_errors(tmp_path, args, message):
 
 
 @pytest.mark.parametrize("image, message", [
-    ("small.npy", r"is 20x20 pixels; the model expects 28x28 \(drop --no-resize to resize it\)"),
+    ("small.npy", r"is 20x20 pixels; the model expects 64x64 \(drop --no-resize to resize it\)"),
     ("missing.png", r"no such image file: '.*missing.png'"),
     ("cube.npy", r"holds an array of shape \(2, 3, 4\); expected \(H, W\)"),
 ], ids=["wrong-size", "missing-image", "bad-array"])
@@ -153,6 +153,6 @@ def test_predict_image_errors(shapes_run, tmp_path, image, message):
     run, _ = shapes_run
     np.save(tmp_path / "small.npy", np.zeros((20, 20), np.uint8))
     np.save(tmp_path / "cube.npy", np.zeros((2, 3, 4)))
-    proc = handgrad("predict", run / "model.npz", tmp_path / image, "--no-resize", check=False)
+    proc = handgrad("predict", run / "model.npz", tmp_path / image, "--no-resize", "--size", 64, check=False)
     assert proc.returncode == 2
     assert re.search(message, proc.stderr), proc.stderr

@@ -5,13 +5,15 @@ import pytest
 
 from handgrad.models import DEFAULT_MODEL, MODELS, get_model, lenet5, three_conv_net
 
-OUTPUTS = {"shapes-regressor": 3}
+OUTPUTS = {"shapes-regressor": 9}
+SIDES = {"shapes-regressor": 64}
 
 
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_model_builds_and_maps_mnist_batch_to_outputs(name):
     model = get_model(name, rng=0)
-    x = np.random.default_rng(0).random((2, 1, 28, 28), dtype=np.float32)
+    side = SIDES.get(name, 28)
+    x = np.random.default_rng(0).random((2, 1, side, side), dtype=np.float32)
     y = model.eval()(x)
     assert y.shape == (2, OUTPUTS.get(name, 10))
     assert y.dtype == np.float32

@@ -6,23 +6,20 @@ import numpy as np
 
 
 def extra_metrics(cfg, pred, y):
-    """Figures beyond the loss: per-output MAE for regression, and for the shapes data set
-    the fraction of images whose count is predicted exactly (after rounding)."""
+    """Figures beyond the loss for the shapes data set: MAE per regression column, the
+    fraction of test images whose count is exactly right, and the rotation's mean absolute
+    error in degrees (modulo each shape's symmetry; circles, which have no angle, excluded)."""
     if not cfg.is_regression:
         return {}
-    out = {"mae_per_output": np.abs(pred - y).mean(axis=0)}
-    names = _target_names(cfg, y.shape[1])
-    for i, name in enumerate(names):
-        out[f"mae_{name}"] = float(np.abs(pred[:, i] - y[:, i]).mean())
-        if name == "count":
-            out["count_exact"] = float(np.mean(np.rint(pred[:, i]) == np.rint(y[:, i])))
+    from ..data import load, shapes
+
+    out = {f"mae_{name}": float(np.abs(pred[:, i] - y[:, i]).mean())
+           for i, name in enumerate(shapes.REGRESSION_COLUMNS)}
+    _, shape = load("shapes", "test", target="shape")         # same seed: the same images
+    got, true = shapes.decode_regression(pred, shape), shapes.decode_regression(y, shape)
+    out["count_exact"] = float(np.mean(got["count"] == true["count"]))
+    out["rotation_mae_deg"] = float(np.nanmean(shapes.angle_error(got["angle"], true["angle"], shape)))
     return out
-
-
-def _target_names(cfg, n):
-    from .. import data
-    names = getattr(getattr(data, "shapes", None), "TARGET_NAMES", None)
-    return list(names) if names is not None and len(names) == n else [f"y{i}" for i in range(n)]
 
 
 def write_plots(cfg, model, history, test, outputs, run_dir):
@@ -35,10 +32,9 @@ def write_plots(cfg, model, history, test, outputs, run_dir):
 
     path = lambda name: os.path.join(run_dir, name)  # noqa: E731
     plots.plot_history(history, path("curves.png"))
-    first = next((l for l in model.layers if hasattr(l, "weight") and l.weight.data.ndim == 4), None)
-    if first is not None:
-        plots.plot_filters(first.weight.data, path("filters.png"))
-        plots.plot_feature_maps(model, test[0][:1], path("feature_maps.png"))
+    if any(p.data.ndim == 4 for p in model.parameters().values()):       # a conv net
+        plots.plot_filters(model, path("filters.png"))
+        plots.plot_feature_maps(model, test[0][0], path("feature_maps.png"))
     if not cfg.is_regression:
         x, y = test
         pred = outputs.argmax(axis=1)

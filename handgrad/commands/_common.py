@@ -46,12 +46,20 @@ def model_dtype(model):
     return params[0].dtype if params else np.dtype(np.float32)
 
 
-def load_dataset(name, split, data_dir=None, dtype=np.float32):
-    """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors."""
+def load_dataset(name, split, data_dir=None, dtype=np.float32, limit=None):
+    """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors.
+
+    For the synthetic ``shapes`` set, ``y`` holds the regression targets (count, rotation as
+    cos/sin of k*angle, ...; see :mod:`handgrad.data.shapes`) and ``limit`` images are generated.
+    """
     from .. import data
 
     try:
-        x, y = data.load(name, split, data_dir=data_dir)
+        if name == "shapes":
+            x, y = data.load("shapes", split, target="regression", n=limit)
+        else:
+            x, y = data.load(name, split, data_dir=data_dir)
+            x, y = (x[:limit], y[:limit]) if limit is not None else (x, y)
     except FileNotFoundError as e:
         raise CommandError(f"{e}") from e
     return images_to_float(x, dtype), y

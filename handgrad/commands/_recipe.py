@@ -18,10 +18,8 @@ def prepare_data(cfg, dtype):
     ``--limit`` keeps the first N training images; ``--val-split`` holds out a fraction of
     them (shuffled with a generator seeded by ``--seed``) for validation after each epoch.
     """
-    x, y = load_dataset(cfg.dataset, "train", cfg.data_dir, dtype)
+    x, y = load_dataset(cfg.dataset, "train", cfg.data_dir, dtype, limit=cfg.limit)
     test = load_dataset(cfg.dataset, "test", cfg.data_dir, dtype)
-    if cfg.limit is not None:
-        x, y = x[:cfg.limit], y[:cfg.limit]
     val = None
     if cfg.val_split > 0:
         order = np.random.default_rng([cfg.seed, 1]).permutation(len(x))
@@ -105,7 +103,7 @@ def build_optimizer(cfg, model):
         "adam": lambda: optim.Adam(params, lr=lr, weight_decay=wd),
         "adamw": lambda: optim.AdamW(params, lr=lr, weight_decay=wd or 0.01),
         "rmsprop": lambda: optim.RMSprop(params, lr=lr, weight_decay=wd),
-        "adagrad": lambda: optim.Adagrad(params, lr=lr, weight_decay=wd),
+        "adagrad": lambda: optim.AdaGrad(params, lr=lr, weight_decay=wd),
     }
     return table[cfg.optimizer]()
 
