@@ -40,6 +40,7 @@ class TrainConfig:
     out: str | None = None
     resume: str | None = None
     limit: int | None = None
+    test_limit: int | None = None
     verbose: bool | None = None
     extra: dict = field(default_factory=dict)
 
@@ -62,8 +63,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if self.limit is not None and self.limit < 1:
-            raise ValueError(f"--limit must be >= 1, got {self.limit}")
+        for name in ("limit", "test_limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         if self.warmup < 0:
             raise ValueError(f"--warmup must be >= 0 (epochs), got {self.warmup}")
         if not 0.0 <= self.val_split < 1.0:

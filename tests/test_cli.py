@@ -42,8 +42,8 @@ def check_run_folder(run, pngs):
 def shapes_run(tmp_path_factory):
     """One tiny offline training run on the synthetic shapes data set, shared by the tests."""
     run = tmp_path_factory.mktemp("runs") / "shapes"
-    proc = handgrad("train", "--dataset", "shapes", "--limit", 200, "--epochs", 1, "--batch-size", 50,
-                    "--out", run, "--quiet")
+    proc = handgrad("train", "--dataset", "shapes", "--limit", 200, "--test-limit", 100, "--epochs", 1,
+                    "--batch-size", 50, "--out", run, "--quiet")
     return run, proc
 
 
@@ -61,14 +61,15 @@ def test_train_shapes_offline_writes_run_folder(shapes_run):
 def test_train_mnist_tiny_run_then_evaluate_and_predict(tmp_path):
     run = tmp_path / "mnist-run"
     proc = handgrad("train", "--dataset", "mnist", "--data-dir", MNIST_PARENT, "--limit", 300,
-                    "--epochs", 1, "--out", run, "--quiet")
+                    "--test-limit", 500, "--epochs", 1, "--out", run, "--quiet")
     config = check_run_folder(run, ["curves.png", "confusion_matrix.png", "filters.png", "misclassified.png"])
     assert config["model"] == "fast-cnn" and config["optimizer"] == "adam"
     assert "test loss" in proc.stdout and "accuracy" in proc.stdout
     metrics = json.loads((run / "metrics.json").read_text())
     assert 0.0 <= metrics["accuracy"] <= 1.0
 
-    out = handgrad("evaluate", run / "model.npz", "--dataset", "mnist", "--data-dir", MNIST_PARENT).stdout
+    out = handgrad("evaluate", run / "model.npz", "--dataset", "mnist", "--data-dir", MNIST_PARENT,
+                   "--limit", 500).stdout
     assert f"test_accuracy: {round(metrics['accuracy'], 6)}" in out
 
     digit = np.zeros((28, 28), np.uint8)

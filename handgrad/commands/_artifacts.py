@@ -5,7 +5,7 @@ import os
 import numpy as np
 
 
-def extra_metrics(cfg, pred, y):
+def extra_metrics(cfg, pred, y, test_limit=None):
     """Figures beyond the loss for the shapes data set: MAE per regression column, the
     fraction of test images whose count is exactly right, and the rotation's mean absolute
     error in degrees (modulo each shape's symmetry; circles, which have no angle, excluded)."""
@@ -15,7 +15,7 @@ def extra_metrics(cfg, pred, y):
 
     out = {f"mae_{name}": float(np.abs(pred[:, i] - y[:, i]).mean())
            for i, name in enumerate(shapes.REGRESSION_COLUMNS)}
-    _, shape = load("shapes", "test", target="shape")         # same seed: the same images
+    _, shape = load("shapes", "test", target="shape", n=test_limit)   # same seed and n: same images
     got, true = shapes.decode_regression(pred, shape), shapes.decode_regression(y, shape)
     out["count_exact"] = float(np.mean(got["count"] == true["count"]))
     out["rotation_mae_deg"] = float(np.nanmean(shapes.angle_error(got["angle"], true["angle"], shape)))

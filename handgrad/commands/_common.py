@@ -20,7 +20,7 @@ def images_to_float(x, dtype=np.float32):
     """uint8 images in [0, 255] -> floats in [0, 1] (the one input scaling every command uses)."""
     x = np.asarray(x)
     if x.dtype == np.uint8:
-        return x.astype(dtype) / dtype(255)
+        return x.astype(dtype) / np.dtype(dtype).type(255)
     return x.astype(dtype, copy=False)
 
 

@@ -15,11 +15,11 @@ from ._common import CommandError, load_dataset
 def prepare_data(cfg, dtype):
     """``(train, val, test)``, each an ``(x, y)`` pair; x scaled to [0, 1] floats.
 
-    ``--limit`` keeps the first N training images; ``--val-split`` holds out a fraction of
-    them (shuffled with a generator seeded by ``--seed``) for validation after each epoch.
+    ``--limit`` and ``--test-limit`` keep the first N training and test images;
+    ``--val-split`` holds out a fraction of the training images (shuffled with a generator seeded by ``--seed``) for validation after each epoch.
     """
     x, y = load_dataset(cfg.dataset, "train", cfg.data_dir, dtype, limit=cfg.limit)
-    test = load_dataset(cfg.dataset, "test", cfg.data_dir, dtype)
+    test = load_dataset(cfg.dataset, "test", cfg.data_dir, dtype, limit=cfg.test_limit)
     val = None
     if cfg.val_split > 0:
         order = np.random.default_rng([cfg.seed, 1]).permutation(len(x))

@@ -15,17 +15,18 @@ def add_parser(sub):
     p.add_argument("--split", default="test", choices=("train", "test"), help="which split (default test)")
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default: HANDGRAD_DATA or cache)")
     p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images")
     return p
 
 
-def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256):
+def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256, limit=None):
     """Dict of metrics of ``model`` on ``dataset``'s ``split`` (loss, accuracy or MAE per output)."""
     from ..losses import CrossEntropyLoss, MSELoss
     from ..training import evaluate
 
     if dataset not in DATASETS:
         raise CommandError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
-    x, y = load_dataset(dataset, split, data_dir, model_dtype(model))
+    x, y = load_dataset(dataset, split, data_dir, model_dtype(model), limit=limit)
     if dataset == "shapes":
         return evaluate(model, MSELoss(), (x, y.astype(x.dtype)), metrics=("mae",), batch_size=batch_size)
     return evaluate(model, CrossEntropyLoss(), (x, y), metrics=("accuracy",), batch_size=batch_size)
@@ -34,7 +35,7 @@ def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256):
 def run(args):
     try:
         model = load_model_file(args.model)
-        results = evaluate_model(model, args.dataset, args.split, args.data_dir, args.batch_size)
+        results = evaluate_model(model, args.dataset, args.split, args.data_dir, args.batch_size, args.limit)
     except CommandError as e:
         return report("evaluate", e)
     for name, value in results.items():

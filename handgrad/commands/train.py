@@ -46,7 +46,9 @@ def add_parser(sub):
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.npz")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N training images")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N training images (quick runs)")
+    p.add_argument("--test-limit", type=int, default=None, metavar="N",
+                   help="test on only the first N test images (quick runs; shapes: generate N)")
     v = p.add_mutually_exclusive_group()
     v.add_argument("--verbose", dest="verbose", action="store_true", default=None, help="progress bars")
     v.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bars")
@@ -121,7 +123,7 @@ def train(cfg):
     outputs = predict(model, test[0])
     results = {"loss": float(loss.forward(outputs, test[1]))}
     results.update(compute_metrics(metrics, outputs, test[1]))
-    results.update(_artifacts.extra_metrics(cfg, outputs, test[1]))
+    results.update(_artifacts.extra_metrics(cfg, outputs, test[1], cfg.test_limit))
     results["wall_time_s"] = time.perf_counter() - started
     save(model, os.path.join(run_dir, "model.npz"))
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:
