@@ -16,7 +16,8 @@ def prepare_data(cfg, dtype):
     """``(train, val, test)``, each an ``(x, y)`` pair; x scaled to [0, 1] floats.
 
     ``--limit`` and ``--test-limit`` keep the first N training and test images;
-    ``--val-split`` holds out a fraction of the training images (shuffled with a generator seeded by ``--seed``) for validation after each epoch.
+    ``--val-split`` holds out a fraction of the training images (shuffled with a generator
+    seeded by ``--seed``) for validation after each epoch.
     """
     x, y = load_dataset(cfg.dataset, "train", cfg.data_dir, dtype, limit=cfg.limit)
     test = load_dataset(cfg.dataset, "test", cfg.data_dir, dtype, limit=cfg.test_limit)
