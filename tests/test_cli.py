@@ -148,12 +148,12 @@ def test_cli_errors(tmp_path, args, message):
 @pytest.mark.parametrize("image, message", [
     ("small.npy", r"is 20x20 pixels; the model expects 64x64 \(drop --no-resize to resize it\)"),
     ("missing.png", r"no such image file: '.*missing.png'"),
-    ("cube.npy", r"holds an array of shape \(2, 3, 4\); expected \(H, W\)"),
+    ("cube.npy", r"holds an array of shape \(2, 3, 5\); expected \(H, W\)"),
 ], ids=["wrong-size", "missing-image", "bad-array"])
 def test_predict_image_errors(shapes_run, tmp_path, image, message):
     run, _ = shapes_run
     np.save(tmp_path / "small.npy", np.zeros((20, 20), np.uint8))
-    np.save(tmp_path / "cube.npy", np.zeros((2, 3, 4)))
+    np.save(tmp_path / "cube.npy", np.zeros((2, 3, 5)))
     proc = handgrad("predict", run / "model.npz", tmp_path / image, "--no-resize", "--size", 64, check=False)
     assert proc.returncode == 2
     assert re.search(message, proc.stderr), proc.stderr

@@ -68,6 +68,18 @@ class TargetScaling:
 
 
 # -- model and loss ------------------------------------------------------------
+def check_model_kind(cfg):
+    """Refuse a classifier for the shapes regression or a regression model for images (early)."""
+    from ..models import MODELS
+    accepted = inspect.signature(MODELS[cfg.model_name]).parameters
+    if cfg.is_regression and "num_outputs" not in accepted:
+        raise CommandError(f"model {cfg.model_name!r} is a classifier; the shapes data set needs a "
+                           f"regression model such as 'shapes-regressor'")
+    if not cfg.is_regression and "num_classes" not in accepted:
+        raise CommandError(f"model {cfg.model_name!r} is a regression model; {cfg.dataset} needs a "
+                           f"classifier such as 'fast-cnn'")
+
+
 def build_model(cfg, x, y, rng):
     """The registered model ``cfg.model_name``, sized for ``x`` (and the number of targets)."""
     from ..models import get_model, MODELS
@@ -79,12 +91,6 @@ def build_model(cfg, x, y, rng):
     else:
         sizes["num_classes"] = int(y.max()) + 1
     accepted = inspect.signature(factory).parameters
-    if cfg.is_regression and "num_outputs" not in accepted:
-        raise CommandError(f"model {cfg.model_name!r} is a classifier; the shapes data set needs a "
-                           f"regression model such as 'shapes-regressor'")
-    if not cfg.is_regression and "num_classes" not in accepted:
-        raise CommandError(f"model {cfg.model_name!r} is a regression model; {cfg.dataset} needs a "
-                           f"classifier such as 'fast-cnn'")
     kwargs = {k: v for k, v in sizes.items() if k in accepted}
     return get_model(cfg.model_name, rng=rng, dtype=x.dtype, **kwargs)
 

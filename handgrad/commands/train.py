@@ -75,6 +75,7 @@ def train(cfg):
     started = time.perf_counter()
     if cfg.resume is not None and not os.path.exists(cfg.resume):
         raise CommandError(f"no such checkpoint: {cfg.resume!r}")
+    _recipe.check_model_kind(cfg)
     rng = np.random.default_rng(cfg.seed)                         # the one seed of the run
 
     # -- data, model, loss, optimizer, schedule ------------------------------
