@@ -34,7 +34,6 @@ def write_plots(cfg, model, history, test, outputs, run_dir):
     plots.plot_history(history, path("curves.png"))
     if any(p.data.ndim == 4 for p in model.parameters().values()):       # a conv net
         plots.plot_filters(model, path("filters.png"))
-        plots.plot_feature_maps(model, test[0][0], path("feature_maps.png"))
     if not cfg.is_regression:
         x, y = test
         pred = outputs.argmax(axis=1)
