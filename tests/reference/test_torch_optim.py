@@ -135,12 +135,12 @@ SCHEDULE_CASES = {
         lambda o: optim.LinearWarmup(o, 4, after=optim.StepLR(o, step_size=3, gamma=0.5)),
         lambda o: S.SequentialLR(o, [S.LinearLR(o, total_iters=4), S.StepLR(o, step_size=3, gamma=0.5)],
                                  milestones=[4])),
-    "onecycle-cos": (lambda o: optim.OneCycleLR(o, max_lr=2.0, total_steps=20),
-                     lambda o: S.OneCycleLR(o, max_lr=2.0, total_steps=20, cycle_momentum=False)),
+    "onecycle-cos": (lambda o: optim.OneCycleLR(o, max_lr=2.0, total_steps=21),
+                     lambda o: S.OneCycleLR(o, max_lr=2.0, total_steps=21, cycle_momentum=False)),
     "onecycle-linear-three-phase": (
-        lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=20, pct_start=0.25, anneal_strategy="linear",
+        lambda o: optim.OneCycleLR(o, max_lr=1.0, total_steps=21, pct_start=0.25, anneal_strategy="linear",
                                    div_factor=10, final_div_factor=100, three_phase=True),
-        lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=20, pct_start=0.25, anneal_strategy="linear",
+        lambda o: S.OneCycleLR(o, max_lr=1.0, total_steps=21, pct_start=0.25, anneal_strategy="linear",
                                div_factor=10, final_div_factor=100, three_phase=True, cycle_momentum=False)),
 }
 

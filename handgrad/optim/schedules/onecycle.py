@@ -18,7 +18,10 @@ class OneCycleLR(Schedule):
     max_lr : float
         Peak learning rate (> 0).
     total_steps : int
-        Number of ``step()`` calls in the cycle (>= 2); stepping past it is an error.
+        Number of learning rates in the cycle (>= 2): ``lr_at(0) .. lr_at(total_steps - 1)``.
+        One more ``step()`` (after the last batch) keeps the final lr; a further one is
+        an error. (PyTorch extrapolates the last phase on that extra step, which can
+        give a negative lr with ``anneal_strategy="linear"``.)
     pct_start : float, default 0.3
         Fraction of the cycle spent increasing the lr, in (0, 1).
     anneal_strategy : {"cos", "linear"}, default "cos"
@@ -91,6 +94,7 @@ class OneCycleLR(Schedule):
         return [(p * T - 1, initial, self.max_lr), (T - 1, self.max_lr, final)]
 
     def lr_at(self, t):
+        t = min(t, self.total_steps - 1)
         phases = self._phases()
         start = 0.0
         for i, (end, a, b) in enumerate(phases):
