@@ -116,3 +116,10 @@ def check_real(value, name, owner, *, low=None, high=None, low_open=False, high_
             ")" if high_open or high is None else "]")
         raise ValueError(f"{owner} expected {name} in {bracket}, got {value}")
     return value
+
+
+def check_bool(value, name, owner):
+    """Require a bool (or NumPy bool); returns a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner} expected {name} to be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)

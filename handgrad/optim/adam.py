@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from .._checks import check_real
+from .._checks import check_bool, check_real
 from .base import Optimizer
 
 
@@ -78,9 +78,7 @@ class Adam(Optimizer):
                       check_real(betas[1], "betas[1]", owner, low=0.0, high=1.0, high_open=True))
         self.eps = check_real(self.eps, "eps", owner, low=0.0)
         self.weight_decay = check_real(self.weight_decay, "weight_decay", owner, low=0.0)
-        if not isinstance(self.amsgrad, (bool, np.bool_)):
-            raise TypeError(f"{owner} expected amsgrad to be a bool, got {type(self.amsgrad).__name__}")
-        self.amsgrad = bool(self.amsgrad)
+        self.amsgrad = check_bool(self.amsgrad, "amsgrad", owner)
 
     def _update(self, name, p, grad):
         beta1, beta2 = self.betas

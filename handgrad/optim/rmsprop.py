@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._checks import check_real
+from .._checks import check_bool, check_real
 from .base import Optimizer
 
 
@@ -76,9 +76,7 @@ class RMSprop(Optimizer):
         self.alpha = check_real(self.alpha, "alpha", owner, low=0.0, high=1.0)
         for key in ("eps", "weight_decay", "momentum"):
             setattr(self, key, check_real(getattr(self, key), key, owner, low=0.0))
-        if not isinstance(self.centered, (bool, np.bool_)):
-            raise TypeError(f"RMSprop expected centered to be a bool, got {type(self.centered).__name__}")
-        self.centered = bool(self.centered)
+        self.centered = check_bool(self.centered, "centered", owner)
 
     def _update(self, name, p, grad):
         a = self.alpha

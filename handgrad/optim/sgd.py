@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .._checks import check_real
+from .._checks import check_bool, check_real
 from .base import Optimizer
 
 
@@ -68,9 +68,7 @@ class SGD(Optimizer):
         self.momentum = check_real(self.momentum, "momentum", owner, low=0.0)
         self.dampening = check_real(self.dampening, "dampening", owner, low=0.0)
         self.weight_decay = check_real(self.weight_decay, "weight_decay", owner, low=0.0)
-        if not isinstance(self.nesterov, (bool, np.bool_)):
-            raise TypeError(f"SGD expected nesterov to be a bool, got {type(self.nesterov).__name__}")
-        self.nesterov = bool(self.nesterov)
+        self.nesterov = check_bool(self.nesterov, "nesterov", owner)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(
                 f"SGD with nesterov=True requires momentum > 0 and dampening == 0, "

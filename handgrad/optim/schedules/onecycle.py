@@ -2,7 +2,7 @@
 
 import math
 
-from ..._checks import check_positive_int, check_real
+from ..._checks import check_bool, check_positive_int, check_real
 from .base import Schedule
 
 _ANNEAL = ("cos", "linear")
@@ -78,9 +78,7 @@ class OneCycleLR(Schedule):
         self.div_factor = check_real(div_factor, "div_factor", owner, low=0.0, low_open=True)
         self.final_div_factor = check_real(final_div_factor, "final_div_factor", owner,
                                            low=0.0, low_open=True)
-        if not isinstance(three_phase, bool):
-            raise TypeError(f"OneCycleLR expected three_phase to be a bool, got {type(three_phase).__name__}")
-        self.three_phase = three_phase
+        self.three_phase = check_bool(three_phase, "three_phase", owner)
         self._start()
 
     def _phases(self):
