@@ -61,7 +61,8 @@ class _BatchNorm(Layer):
             xc = x - mean.reshape(bshape)                    # x - mu
             var = np.mean(xc * xc, axis=axes)                # (C,) biased variance
             inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
-            xhat = xc * inv_std.reshape(bshape)
+            xhat = xc
+            xhat *= inv_std.reshape(bshape)                  # in place: xc is our own temporary
             m = self.dtype.type(self.momentum)
             # running statistics use the unbiased variance, as PyTorch does; updated in place
             self.running_mean *= 1 - m
@@ -73,7 +74,8 @@ class _BatchNorm(Layer):
             xhat = (x - self.running_mean.reshape(bshape)) * inv_std.reshape(bshape)
         y = xhat
         if self.affine:
-            y = xhat * self.weight.data.reshape(bshape) + self.bias.data.reshape(bshape)
+            y = xhat * self.weight.data.reshape(bshape)
+            y += self.bias.data.reshape(bshape)
         self._cache = (self.training, xhat, inv_std, axes, bshape)
         return y
 
@@ -90,8 +92,12 @@ class _BatchNorm(Layer):
         if not batch_stats:                                  # eval: an affine map per channel
             return g * scale.reshape(bshape)
         M = g.size // self.num_features
-        # dx = (gamma / sigma) / M * (M g - sum g - xhat * sum(g xhat))
-        return (scale / M).reshape(bshape) * (M * g - sum_g.reshape(bshape) - xhat * sum_gx.reshape(bshape))
+        # dx = (gamma / sigma) / M * (M g - sum g - xhat * sum(g xhat)), with in-place steps
+        dx = xhat * sum_gx.reshape(bshape)
+        dx += sum_g.reshape(bshape)
+        np.subtract(g * g.dtype.type(M), dx, out=dx)
+        dx *= (scale / M).reshape(bshape)
+        return dx
 
     def macs(self, input_shape, output_shape):
         return 2 * int(np.prod(input_shape, dtype=np.int64))

@@ -31,8 +31,8 @@ class BCEWithLogitsLoss(Loss):
     Examples
     --------
     >>> import numpy as np
-    >>> round(BCEWithLogitsLoss()(np.array([0.0]), np.array([1.0])), 6) == round(np.log(2), 6)
-    True
+    >>> round(BCEWithLogitsLoss()(np.array([0.0]), np.array([1.0])), 4)   # log 2
+    0.6931
     """
 
     def forward(self, prediction, target):

@@ -48,8 +48,8 @@ class CrossEntropyLoss(Loss):
     --------
     >>> import numpy as np
     >>> loss = CrossEntropyLoss()
-    >>> round(loss(np.zeros((2, 4)), np.array([0, 3])), 6) == round(np.log(4), 6)
-    True
+    >>> round(loss(np.zeros((2, 4)), np.array([0, 3])), 4)   # log 4
+    1.3863
     >>> loss.backward().shape
     (2, 4)
     """
@@ -113,8 +113,8 @@ class CategoricalCrossEntropy(Loss):
     --------
     >>> import numpy as np
     >>> loss = CategoricalCrossEntropy()
-    >>> round(loss(np.array([[0.5, 0.5]]), np.array([1])), 6) == round(np.log(2), 6)
-    True
+    >>> round(loss(np.array([[0.5, 0.5]]), np.array([1])), 4)   # log 2
+    0.6931
     """
 
     def __init__(self, reduction="mean", eps=1e-7):
