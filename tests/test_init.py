@@ -30,7 +30,7 @@ SHAPE = (FAN_OUT, FAN_IN)                 # 60,000 samples
     (init.XavierUniform(), math.sqrt(6 / (FAN_IN + FAN_OUT)) / math.sqrt(3)),   # U(-a, a): std a / sqrt(3)
     (init.HeUniform(), math.sqrt(6 / FAN_IN) / math.sqrt(3)),
     (init.LeCunUniform(), math.sqrt(3 / FAN_IN) / math.sqrt(3)),
-], ids=lambda v: type(v).__name__ if isinstance(v, init.Initializer) else "")
+], ids=["Xavier", "He", "LeCun", "XavierUniform", "HeUniform", "LeCunUniform"])
 def test_statistics(initializer, std):
     w = initializer(SHAPE, FAN_IN, FAN_OUT, np.random.default_rng(0), np.float64)
     n = w.size
