@@ -113,90 +113,125 @@ def sample_attributes(n, rng=None, *, shapes=SHAPES, count=(1, MAX_COUNT), fills
             "level": level, "radius": radius, "centers": centers, "size": size}
 
 
-def _wedge_distance(px, py, shape, radius, angle, reflected):
-    """Signed distance (negative inside) of points to shapes; arrays broadcast together.
+def _norm(a, b):
+    return np.sqrt(a * a + b * b)
 
-    ``px, py`` are offsets from the shape centre with y pointing up.
+
+def _signed_distance(x, y, kind):
+    """Signed distance (negative inside) to shape ``kind`` of circumradius 1, centred at 0.
+
+    ``x, y`` (float32, any shape) are already rotated into the shape's frame, y up.
     """
+    k = SYMMETRY[kind]
+    if k == 0:
+        return _norm(x, y) - np.float32(1)
+    mirrored = kind != "pinwheel"
+    wedge = 2 * np.pi / k
+    # rotate the point by -m * wedge onto the wedge m whose axis is nearest to it (largest
+    # projection; no arctan2, which is slow): the pinwheel's wedges start at their axis, so
+    # its axes are taken half a wedge later
+    shift = 0.0 if mirrored else wedge / 2
+    cos_t = np.cos(wedge * np.arange(k) + shift).astype(np.float32)
+    sin_t = np.sin(wedge * np.arange(k) + shift).astype(np.float32)
+    best = x * cos_t[0] + y * sin_t[0]
+    c = np.full_like(x, cos_t[0])
+    s = np.full_like(x, sin_t[0])
+    for j in range(1, k):
+        proj = x * cos_t[j] + y * sin_t[j]
+        better = proj > best
+        np.maximum(best, proj, out=best)
+        np.copyto(c, cos_t[j], where=better)
+        np.copyto(s, sin_t[j], where=better)
+    if not mirrored:   # back to the wedge's start
+        ch, sh = np.float32(np.cos(shift)), np.float32(np.sin(shift))
+        c, s = c * ch + s * sh, s * ch - c * sh
+    xw = x * c + y * s
+    yw = y * c - x * s
+    if mirrored:
+        yw = np.abs(yw)                                      # fold onto [0, pi/k]
+    # the boundary in the wedge: segment A = (1, 0) -> B = r_in (cos beta, sin beta)
+    beta = np.pi / k if mirrored else wedge
+    r_in = float(_INNER[SHAPES.index(kind)])
+    ex, ey = np.float32(r_in * np.cos(beta) - 1), np.float32(r_in * np.sin(beta))
+    xa = xw - np.float32(1)
+    t = np.clip((xa * ex + yw * ey) * np.float32(1 / (ex * ex + ey * ey)), 0, 1)
+    dist = _norm(xa - t * ex, yw - t * ey)
+    if not mirrored:   # the pinwheel's radial steps from r_in to 1 at angles 0 and 2 pi / k
+        for ang in (0.0, wedge):
+            ux, uy = np.float32(np.cos(ang)), np.float32(np.sin(ang))
+            along = np.clip(xw * ux + yw * uy, r_in, 1)
+            np.minimum(dist, _norm(xw - along * ux, yw - along * uy), out=dist)
+    outside = xa * ey - yw * ex > 0                          # far side of line AB
+    return np.where(outside, dist, -dist)
+
+
+def _render_cells(px, py, a, kind):
+    """Intensity of cells holding shape ``kind``; ``px, py``: (B, G, cell, cell) offsets."""
     f32 = np.float32
-    k = _K[shape]
-    theta = np.deg2rad(angle).astype(f32)
-    c, s = np.cos(theta), np.sin(theta)
-    x = c * px + s * py                                       # rotate by -theta
-    y = -s * px + c * py
-    y = np.where(reflected, -y, y)
-    rho = np.hypot(x, y)
-    kk = np.maximum(k, 1).astype(f32)
-    wedge = f32(2 * np.pi) / kk
-    phi = np.mod(np.arctan2(y, x), wedge)                     # in [0, 2 pi / k)
-    phi = np.where(_MIRRORED[shape], np.minimum(phi, wedge - phi), phi)
-    xw, yw = rho * np.cos(phi), rho * np.sin(phi)             # point in the fundamental wedge
-    # boundary segment A -> B: A the vertex at angle 0, B at angle pi/k (mirrored) or 2 pi/k
-    beta = np.where(_MIRRORED[shape], f32(np.pi) / kk, wedge)
-    r_in = _INNER[shape].astype(f32) * radius
-    ax, bx, by = radius, r_in * np.cos(beta), r_in * np.sin(beta)
-    ex, ey = bx - ax, by
-    t = np.clip(((xw - ax) * ex + yw * ey) / (ex * ex + ey * ey), 0, 1)
-    dist = np.hypot(xw - ax - t * ex, yw - t * ey)
-    # the pinwheel's radial steps, from r_in to radius at angles 0 and 2 pi / k
-    for ang in (0.0, wedge):
-        ux, uy = np.cos(ang), np.sin(ang)
-        along = np.clip(xw * ux + yw * uy, r_in, radius)
-        step = np.hypot(xw - along * ux, yw - along * uy)
-        dist = np.where(_MIRRORED[shape], dist, np.minimum(dist, step))
-    inside = (xw - ax) * ey - yw * ex <= 0                     # centre side of line AB
-    sdf = np.where(inside, -dist, dist)
-    return np.where(k == 0, rho - radius, sdf)
+    theta = np.deg2rad(a["angle"]).astype(f32)
+    inv_r = (1 / a["radius"]).astype(f32)
+    c, s = np.cos(theta) * inv_r, np.sin(theta) * inv_r
+    x = px * c + py * s                                      # rotate by -theta, scale by 1/R
+    y = py * c - px * s
+    if a["reflected"].any():
+        y *= np.where(a["reflected"], f32(-1), f32(1))
+    sdf = _signed_distance(x, y, kind) * a["radius"].astype(f32)   # back to pixels
+    solid = np.clip(f32(0.5) - sdf, 0, 1)
+    if (a["fill"] == 0).any():
+        outline = np.clip(f32(0.5 + _STROKE / 2) - np.abs(sdf), 0, 1)
+        solid = np.where(a["fill"] == 0, outline, solid)
+    return solid * a["level"].astype(f32)
 
 
-def _coverage(sdf, fill):
-    solid = np.clip(0.5 - sdf, 0, 1)
-    outline = np.clip(0.5 + _STROKE / 2 - np.abs(sdf), 0, 1)
-    return np.where(fill == 0, outline, solid)
-
-
-def render(attrs, *, dtype=np.float32):
+def render(attrs, *, dtype=np.float32, chunk=256):
     """Render images from attributes as ``dtype`` in [0, 1] (or uint8 in [0, 255]).
 
     Shape: (N, 1, size, size). Each grid cell is rendered over its own pixels only, so the cost
-    per image is one evaluation per pixel whatever the count.
+    per image is one distance evaluation per pixel, whatever the count.
     """
     size, n = attrs["size"], len(attrs["shape"])
     out = np.zeros((n, size, size), np.float32)
     g_of = _GRID[attrs["count"]]
     for g in np.unique(g_of):
-        idx = np.flatnonzero(g_of == g)
         cell = size // g
         off = (size - g * cell) // 2
-        centers = attrs["centers"][idx]                          # (B, 6, 2)
-        # per cell: which copy sits there (centres are inside their cell)
-        col = np.floor((centers[..., 0] - off) / cell)
-        row = np.floor((centers[..., 1] - off) / cell)
-        slot = np.where(np.isnan(col), -1, row * g + col).astype(np.int64)
-        cx = np.full((len(idx), g * g), np.nan)
-        cy = np.full((len(idx), g * g), np.nan)
-        b, j = np.nonzero(slot >= 0)
-        cx[b, slot[b, j]], cy[b, slot[b, j]] = centers[b, j, 0], centers[b, j, 1]
         cells = np.arange(g * g)
-        # pixel centres of each cell in image coordinates: (B, g*g, cell, cell)
         pix = np.arange(cell, dtype=np.float32) + 0.5
-        xs = (off + (cells % g) * cell)[:, None, None] + pix[None, None, :]
-        ys = (off + (cells // g) * cell)[:, None, None] + pix[None, :, None]
-        e = (slice(None), slice(None), None, None)
-        px = (xs[None] - cx[e]).astype(np.float32)
-        py = (cy[e] - ys[None]).astype(np.float32)                 # y up
-        a = {key: attrs[key][idx][:, None, None, None]
-             for key in ("shape", "radius", "angle", "reflected", "fill", "level")}
-        sdf = _wedge_distance(px, py, a["shape"], a["radius"].astype(np.float32),
-                              a["angle"].astype(np.float32), a["reflected"])
-        img = _coverage(sdf, a["fill"]) * a["level"].astype(np.float32)
-        img = np.where(np.isnan(cx)[e], 0, img)                     # empty cells
-        img = img.reshape(len(idx), g, g, cell, cell).transpose(0, 1, 3, 2, 4)
-        out[idx, off:off + g * cell, off:off + g * cell] = img.reshape(len(idx), g * cell, g * cell)
+        xs = (off + (cells % g) * cell)[:, None, None] + pix[None, None, :]   # (G, 1, cell)
+        ys = (off + (cells // g) * cell)[:, None, None] + pix[None, :, None]  # (G, cell, 1)
+        for kind in np.unique(attrs["shape"][g_of == g]):
+            group = np.flatnonzero((g_of == g) & (attrs["shape"] == kind))
+            for idx in np.array_split(group, -(-len(group) // chunk)):
+                out[idx, off:off + g * cell, off:off + g * cell] = _render_group(
+                    attrs, idx, g, cell, off, xs, ys, SHAPES[kind])
     out = out[:, None]
     if np.dtype(dtype) == np.uint8:
         return np.round(out * 255).astype(np.uint8)
     return out.astype(dtype, copy=False)
+
+
+def _render_group(attrs, idx, g, cell, off, xs, ys, kind):
+    """Images ``idx`` (same grid g and shape kind): (B, g*cell, g*cell)."""
+    B = len(idx)
+    centers = attrs["centers"][idx]                              # (B, 6, 2)
+    col = np.floor((centers[..., 0] - off) / cell)
+    row = np.floor((centers[..., 1] - off) / cell)
+    present = ~np.isnan(col)
+    b, j = np.nonzero(present)
+    slot = (row[b, j] * g + col[b, j]).astype(np.int64)
+    cx = np.zeros((B, g * g), np.float32)                        # centre per cell
+    cy = np.zeros((B, g * g), np.float32)
+    occupied = np.zeros((B, g * g), bool)
+    cx[b, slot], cy[b, slot], occupied[b, slot] = centers[b, j, 0], centers[b, j, 1], True
+    e = (slice(None), slice(None), None, None)
+    px = xs[None] - cx[e]                                        # (B, G, cell, cell)
+    py = cy[e] - ys[None]                                        # y up
+    a = {key: attrs[key][idx][:, None, None, None]
+         for key in ("radius", "angle", "reflected", "fill", "level")}
+    img = _render_cells(px, py, a, kind)
+    img *= occupied[e]
+    img = img.reshape(B, g, g, cell, cell).transpose(0, 1, 3, 2, 4)
+    return img.reshape(B, g * cell, g * cell)
 
 
 def targets(attrs, kind="regression"):
