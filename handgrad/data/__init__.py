@@ -10,7 +10,8 @@ loaders, augmentation and the offline synthetic shapes data set.
 from . import shapes
 from .augment import Compose, RandomFlip, RandomRotation, RandomShift
 from .datasets import ENV_VAR, DatasetStatus, available, load, locate, user_cache_dir
-from .download import ChecksumError, DownloadError, download, md5sum
+from . import download
+from .download import ChecksumError, DownloadError, md5sum
 from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader, Standardize, to_float, train_val_split
 from .registry import DATASETS
