@@ -165,8 +165,12 @@ def _signed_distance(x, y, kind):
     return np.where(outside, dist, -dist)
 
 
-def _render_cells(px, py, a, kind):
-    """Intensity of cells holding shape ``kind``; ``px, py``: (B, G, cell, cell) offsets."""
+def _render_cells(px, py, a, occupied, kind):
+    """Intensity of cells holding shape ``kind``; ``px, py``: (B, G, cell, cell) offsets.
+
+    Only pixels within ``radius + 1.5`` of an occupied cell's centre are evaluated (the rest
+    are 0): about half of the pixels.
+    """
     f32 = np.float32
     theta = np.deg2rad(a["angle"]).astype(f32)
     inv_r = (1 / a["radius"]).astype(f32)
@@ -175,12 +179,18 @@ def _render_cells(px, py, a, kind):
     y = py * c - px * s
     if a["reflected"].any():
         y *= np.where(a["reflected"], f32(-1), f32(1))
-    sdf = _signed_distance(x, y, kind) * a["radius"].astype(f32)   # back to pixels
-    solid = np.clip(f32(0.5) - sdf, 0, 1)
-    if (a["fill"] == 0).any():
-        outline = np.clip(f32(0.5 + _STROKE / 2) - np.abs(sdf), 0, 1)
-        solid = np.where(a["fill"] == 0, outline, solid)
-    return solid * a["level"].astype(f32)
+    reach = ((a["radius"] + 1.5) * inv_r) ** 2
+    near = (x * x + y * y < reach) & occupied
+    x, y = x[near], y[near]                                  # (P,) the pixels that matter
+    param = {key: np.broadcast_to(a[key], near.shape)[near] for key in ("radius", "fill", "level")}
+    sdf = _signed_distance(x, y, kind) * param["radius"].astype(f32)   # back to pixels
+    value = np.clip(f32(0.5) - sdf, 0, 1)
+    outline = param["fill"] == 0
+    if outline.any():
+        value = np.where(outline, np.clip(f32(0.5 + _STROKE / 2) - np.abs(sdf), 0, 1), value)
+    img = np.zeros(near.shape, f32)
+    img[near] = value * param["level"].astype(f32)
+    return img
 
 
 def render(attrs, *, dtype=np.float32, chunk=256):
@@ -228,8 +238,7 @@ def _render_group(attrs, idx, g, cell, off, xs, ys, kind):
     py = cy[e] - ys[None]                                        # y up
     a = {key: attrs[key][idx][:, None, None, None]
          for key in ("radius", "angle", "reflected", "fill", "level")}
-    img = _render_cells(px, py, a, kind)
-    img *= occupied[e]
+    img = _render_cells(px, py, a, occupied[e], kind)
     img = img.reshape(B, g, g, cell, cell).transpose(0, 1, 3, 2, 4)
     return img.reshape(B, g * cell, g * cell)
 
