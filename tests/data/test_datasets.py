@@ -212,3 +212,15 @@ def test_real_mnist_checksums(mnist_dir):
         assert data.md5sum(mnist_dir / f.name) == f.md5
     statuses = [s.status for s in data.available(mnist_dir.parent, verify=True) if s.name == "mnist"]
     assert statuses == ["verified", "verified"]
+
+
+def test_system_folder_is_trusted_to_the_package_manager(isolated, monkeypatch):
+    # Debian's dataset-fashion-mnist recompresses the .gz files: same images, other md5
+    system = isolated / "usr" / "share" / "datasets" / "fashion-mnist"
+    _fake_split(system, 2, 5)
+    monkeypatch.setitem(registry.DATASETS, "fashion-mnist", dataclasses.replace(
+        registry.FASHION_MNIST, system_dirs=(str(system),)))
+    x, _ = data.load("fashion-mnist", "train", download=False)
+    assert (x == 5).all()
+    status = {(s.name, s.split): s for s in data.available(verify=True)}["fashion-mnist", "train"]
+    assert (status.status, status.source, status.location) == ("found", "system", system)
