@@ -33,7 +33,14 @@ Targets
                   sin k(theta_B - theta_A) (k of A; (0, 0) if the shape changed or is a circle),
                   reflection changed, level_B - level_A, outline changed, shape changed.
 
-:func:`decode_regression` turns a prediction back into count and angle.
+:func:`decode_regression` turns a prediction back into count and angle, and
+:func:`angle_error` measures angles modulo the symmetry period 360/k.
+
+Learnability: copies are never overlapping or cut off, so the count is exact from the image;
+all copies share one rotation, so the rotation target is defined for every image (except the
+circle, whose target is (0, 0)). To learn rotation precisely, give the network large shapes:
+``generate(n, rng, count=(1, 1), shapes=("square", "triangle", ...))`` draws one shape of
+circumradius 15-26 px per 64x64 image.
 
 Rendering: each pixel's signed distance ``d`` to the shape boundary is computed exactly by
 folding the pixel into the shape's fundamental wedge of angle :math:`2\pi/k` (mirrored for
