@@ -42,31 +42,21 @@ circle, whose target is (0, 0)). To learn rotation precisely, give the network l
 ``generate(n, rng, count=(1, 1), shapes=("square", "triangle", ...))`` draws one shape of
 circumradius 15-26 px per 64x64 image.
 
-Rendering: each pixel's signed distance ``d`` to the shape boundary is computed exactly by
-folding the pixel into the shape's fundamental wedge of angle :math:`2\pi/k` (mirrored for
-reflection-symmetric shapes), where the boundary is one segment; coverage is
-``clip(0.5 - d, 0, 1)`` (a 1-pixel linear ramp, the area of a pixel inside a straight edge).
+Rendering (:mod:`handgrad.data.shape_render`): each pixel's exact signed distance to the
+shape boundary, turned into anti-aliased coverage.
 """
 
 import numpy as np
 
 from .._checks import as_rng, check_positive_int
+from .shape_render import GRID as _GRID, K as _K, MIRRORED as _MIRRORED, SHAPES, SYMMETRY, render
 
-SHAPES = ("circle", "triangle", "square", "pentagon", "hexagon", "star", "pinwheel")
-SYMMETRY = {"circle": 0, "triangle": 3, "square": 4, "pentagon": 5, "hexagon": 6, "star": 5,
-            "pinwheel": 4}
 REGRESSION_COLUMNS = ("count", "cos_k_angle", "sin_k_angle", "reflected", "level", "outline",
                       "radius", "x", "y")
 PAIRED_COLUMNS = ("d_count", "cos_k_d_angle", "sin_k_d_angle", "reflection_changed",
                   "d_level", "outline_changed", "shape_changed")
 TARGETS = ("shape", "count", "regression", "paired")
 MAX_COUNT = 6
-_K = np.array([SYMMETRY[s] for s in SHAPES])
-# inner radius / outer radius: edge midpoint for polygons, inner vertices for the star
-_INNER = np.array([1.0] + [np.cos(np.pi / k) for k in (3, 4, 5, 6)] + [0.45, 0.5])
-_MIRRORED = np.array([s != "pinwheel" for s in SHAPES])
-_STROKE = 1.5
-_GRID = np.array([0, 1, 2, 2, 2, 3, 3])         # grid side for a count
 _SPLIT_SEEDS = {"train": 20240, "val": 20241, "test": 20242}
 
 
@@ -118,136 +108,6 @@ def sample_attributes(n, rng=None, *, shapes=SHAPES, count=(1, MAX_COUNT), fills
     centers[np.arange(MAX_COUNT)[None, :] >= cnt[:, None]] = np.nan
     return {"shape": shape, "count": cnt, "angle": angle, "reflected": reflected, "fill": fill,
             "level": level, "radius": radius, "centers": centers, "size": size}
-
-
-def _norm(a, b):
-    return np.sqrt(a * a + b * b)
-
-
-def _signed_distance(x, y, kind):
-    """Signed distance (negative inside) to shape ``kind`` of circumradius 1, centred at 0.
-
-    ``x, y`` (float32, any shape) are already rotated into the shape's frame, y up.
-    """
-    k = SYMMETRY[kind]
-    if k == 0:
-        return _norm(x, y) - np.float32(1)
-    mirrored = kind != "pinwheel"
-    wedge = 2 * np.pi / k
-    # rotate the point by -m * wedge onto the wedge m whose axis is nearest to it (largest
-    # projection; no arctan2, which is slow): the pinwheel's wedges start at their axis, so
-    # its axes are taken half a wedge later
-    shift = 0.0 if mirrored else wedge / 2
-    cos_t = np.cos(wedge * np.arange(k) + shift).astype(np.float32)
-    sin_t = np.sin(wedge * np.arange(k) + shift).astype(np.float32)
-    best = x * cos_t[0] + y * sin_t[0]
-    c = np.full_like(x, cos_t[0])
-    s = np.full_like(x, sin_t[0])
-    for j in range(1, k):
-        proj = x * cos_t[j] + y * sin_t[j]
-        better = proj > best
-        np.maximum(best, proj, out=best)
-        np.copyto(c, cos_t[j], where=better)
-        np.copyto(s, sin_t[j], where=better)
-    if not mirrored:   # back to the wedge's start
-        ch, sh = np.float32(np.cos(shift)), np.float32(np.sin(shift))
-        c, s = c * ch + s * sh, s * ch - c * sh
-    xw = x * c + y * s
-    yw = y * c - x * s
-    if mirrored:
-        yw = np.abs(yw)                                      # fold onto [0, pi/k]
-    # the boundary in the wedge: segment A = (1, 0) -> B = r_in (cos beta, sin beta)
-    beta = np.pi / k if mirrored else wedge
-    r_in = float(_INNER[SHAPES.index(kind)])
-    ex, ey = np.float32(r_in * np.cos(beta) - 1), np.float32(r_in * np.sin(beta))
-    xa = xw - np.float32(1)
-    t = np.clip((xa * ex + yw * ey) * np.float32(1 / (ex * ex + ey * ey)), 0, 1)
-    dist = _norm(xa - t * ex, yw - t * ey)
-    if not mirrored:   # the pinwheel's radial steps from r_in to 1 at angles 0 and 2 pi / k
-        for ang in (0.0, wedge):
-            ux, uy = np.float32(np.cos(ang)), np.float32(np.sin(ang))
-            along = np.clip(xw * ux + yw * uy, r_in, 1)
-            np.minimum(dist, _norm(xw - along * ux, yw - along * uy), out=dist)
-    outside = xa * ey - yw * ex > 0                          # far side of line AB
-    return np.where(outside, dist, -dist)
-
-
-def _render_cells(px, py, a, occupied, kind):
-    """Intensity of cells holding shape ``kind``; ``px, py``: (B, G, cell, cell) offsets.
-
-    Only pixels within ``radius + 1.5`` of an occupied cell's centre are evaluated (the rest
-    are 0): about half of the pixels.
-    """
-    f32 = np.float32
-    theta = np.deg2rad(a["angle"]).astype(f32)
-    inv_r = (1 / a["radius"]).astype(f32)
-    c, s = np.cos(theta) * inv_r, np.sin(theta) * inv_r
-    x = px * c + py * s                                      # rotate by -theta, scale by 1/R
-    y = py * c - px * s
-    if a["reflected"].any():
-        y *= np.where(a["reflected"], f32(-1), f32(1))
-    reach = ((a["radius"] + 1.5) * inv_r) ** 2
-    near = (x * x + y * y < reach) & occupied
-    x, y = x[near], y[near]                                  # (P,) the pixels that matter
-    param = {key: np.broadcast_to(a[key], near.shape)[near] for key in ("radius", "fill", "level")}
-    sdf = _signed_distance(x, y, kind) * param["radius"].astype(f32)   # back to pixels
-    value = np.clip(f32(0.5) - sdf, 0, 1)
-    outline = param["fill"] == 0
-    if outline.any():
-        value = np.where(outline, np.clip(f32(0.5 + _STROKE / 2) - np.abs(sdf), 0, 1), value)
-    img = np.zeros(near.shape, f32)
-    img[near] = value * param["level"].astype(f32)
-    return img
-
-
-def render(attrs, *, dtype=np.float32, chunk=256):
-    """Render images from attributes as ``dtype`` in [0, 1] (or uint8 in [0, 255]).
-
-    Shape: (N, 1, size, size). Each grid cell is rendered over its own pixels only, so the cost
-    per image is one distance evaluation per pixel, whatever the count.
-    """
-    size, n = attrs["size"], len(attrs["shape"])
-    out = np.zeros((n, size, size), np.float32)
-    g_of = _GRID[attrs["count"]]
-    for g in np.unique(g_of):
-        cell = size // g
-        off = (size - g * cell) // 2
-        cells = np.arange(g * g)
-        pix = np.arange(cell, dtype=np.float32) + 0.5
-        xs = (off + (cells % g) * cell)[:, None, None] + pix[None, None, :]   # (G, 1, cell)
-        ys = (off + (cells // g) * cell)[:, None, None] + pix[None, :, None]  # (G, cell, 1)
-        for kind in np.unique(attrs["shape"][g_of == g]):
-            group = np.flatnonzero((g_of == g) & (attrs["shape"] == kind))
-            for idx in np.array_split(group, -(-len(group) // chunk)):
-                out[idx, off:off + g * cell, off:off + g * cell] = _render_group(
-                    attrs, idx, g, cell, off, xs, ys, SHAPES[kind])
-    out = out[:, None]
-    if np.dtype(dtype) == np.uint8:
-        return np.round(out * 255).astype(np.uint8)
-    return out.astype(dtype, copy=False)
-
-
-def _render_group(attrs, idx, g, cell, off, xs, ys, kind):
-    """Images ``idx`` (same grid g and shape kind): (B, g*cell, g*cell)."""
-    B = len(idx)
-    centers = attrs["centers"][idx]                              # (B, 6, 2)
-    col = np.floor((centers[..., 0] - off) / cell)
-    row = np.floor((centers[..., 1] - off) / cell)
-    present = ~np.isnan(col)
-    b, j = np.nonzero(present)
-    slot = (row[b, j] * g + col[b, j]).astype(np.int64)
-    cx = np.zeros((B, g * g), np.float32)                        # centre per cell
-    cy = np.zeros((B, g * g), np.float32)
-    occupied = np.zeros((B, g * g), bool)
-    cx[b, slot], cy[b, slot], occupied[b, slot] = centers[b, j, 0], centers[b, j, 1], True
-    e = (slice(None), slice(None), None, None)
-    px = xs[None] - cx[e]                                        # (B, G, cell, cell)
-    py = cy[e] - ys[None]                                        # y up
-    a = {key: attrs[key][idx][:, None, None, None]
-         for key in ("radius", "angle", "reflected", "fill", "level")}
-    img = _render_cells(px, py, a, occupied[e], kind)
-    img = img.reshape(B, g, g, cell, cell).transpose(0, 1, 3, 2, 4)
-    return img.reshape(B, g * cell, g * cell)
 
 
 def targets(attrs, kind="regression"):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from handgrad import data
-from handgrad.data import shapes
+from handgrad.data import shape_render, shapes
 from handgrad.data.shapes import SHAPES, SYMMETRY
 
 SIZE = 64
@@ -24,7 +24,7 @@ def _area(kind, r):
     k = SYMMETRY[kind]
     if kind == "circle":
         return np.pi * r * r
-    inner = shapes._INNER[SHAPES.index(kind)] * r
+    inner = shape_render.INNER[SHAPES.index(kind)] * r
     if kind == "star":                     # 2k triangles (centre, tip, inner vertex)
         return k * r * inner * np.sin(np.pi / k)
     if kind == "pinwheel":                 # k triangles (centre, tip, next inner vertex)
