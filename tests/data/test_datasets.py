@@ -196,8 +196,16 @@ def test_available_lists_every_dataset(isolated, monkeypatch):
 
 # ---- the real MNIST files (../shared/data/mnist), skipped where absent ----------------------
 
-def test_real_mnist(mnist_dir, monkeypatch):
-    monkeypatch.setenv("HANDGRAD_DATA", str(mnist_dir.parent))
+def _as_root(mnist_dir, tmp_path):
+    """A data root whose mnist/ folder is the shared MNIST folder, whatever its name."""
+    if mnist_dir.name == "mnist":
+        return mnist_dir.parent
+    (tmp_path / "mnist").symlink_to(mnist_dir)
+    return tmp_path
+
+
+def test_real_mnist(mnist_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("HANDGRAD_DATA", str(_as_root(mnist_dir, tmp_path)))
     x, y = data.load("mnist", "train", download=False)
     xt, yt = data.load("mnist", "test", download=False)
     assert x.shape == (60000, 1, 28, 28) and xt.shape == (10000, 1, 28, 28)
@@ -207,10 +215,11 @@ def test_real_mnist(mnist_dir, monkeypatch):
     assert y[:5].tolist() == [5, 0, 4, 1, 9]
 
 
-def test_real_mnist_checksums(mnist_dir):
+def test_real_mnist_checksums(mnist_dir, tmp_path):
     for _, _, f in registry.MNIST.files():
         assert data.md5sum(mnist_dir / f.name) == f.md5
-    statuses = [s.status for s in data.available(mnist_dir.parent, verify=True) if s.name == "mnist"]
+    root = _as_root(mnist_dir, tmp_path)
+    statuses = [s.status for s in data.available(root, verify=True) if s.name == "mnist"]
     assert statuses == ["verified", "verified"]
 
 
