@@ -6,8 +6,11 @@ numerically (:mod:`handgrad.gradcheck`).
 
 from . import init
 from . import data
+from . import optim
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, LeakyReLU, Sigmoid, Softmax, Tanh
+from . import losses
 from .parameter import Parameter
 
 __version__ = "0.1.0"
@@ -16,3 +19,4 @@ __all__ = [
     "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
     "gradcheck", "gradcheck_loss", "GradcheckError",
 ]
+__all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "losses"]
