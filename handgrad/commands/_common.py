@@ -17,11 +17,9 @@ def report(command, error):
 
 
 def images_to_float(x, dtype=np.float32):
-    """uint8 images in [0, 255] -> floats in [0, 1] (the one input scaling every command uses)."""
-    x = np.asarray(x)
-    if x.dtype == np.uint8:
-        return x.astype(dtype) / np.dtype(dtype).type(255)
-    return x.astype(dtype, copy=False)
+    """uint8 images in [0, 255] -> floats in [0, 1] (:func:`handgrad.data.to_float`), for every command."""
+    from ..data import to_float
+    return to_float(np.asarray(x), np.dtype(dtype).type)
 
 
 def load_model_file(path):

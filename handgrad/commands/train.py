@@ -40,7 +40,7 @@ def add_parser(sub):
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
     p.add_argument("--schedule", default=d.schedule, help=f"one of: {', '.join(SCHEDULES)} (default {d.schedule})")
     p.add_argument("--warmup", type=int, default=d.warmup, metavar="EPOCHS", help="linear warm-up epochs (default 0)")
-    p.add_argument("--augment", action="store_true", help="random small rotations, shifts and scalings")
+    p.add_argument("--augment", action="store_true", help="random rotations (up to 10 degrees) and shifts (up to 2 pixels)")
     p.add_argument("--val-split", type=float, default=d.val_split, help="fraction of training data held out")
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
