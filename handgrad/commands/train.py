@@ -45,7 +45,9 @@ def add_parser(sub):
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<dataset>-<model>-<time>)")
-    p.add_argument("--resume", default=None, metavar="CKPT", help="continue from a checkpoint.npz")
+    p.add_argument("--resume", default=None, metavar="CKPT",
+                   help="continue an interrupted run from its checkpoint.npz, with the run's saved "
+                        "configuration (only --out, --data-dir and --verbose/--quiet apply)")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N training images (quick runs)")
     p.add_argument("--test-limit", type=int, default=None, metavar="N",
                    help="test on only the first N test images (quick runs; shapes: generate N)")
@@ -58,10 +60,28 @@ def add_parser(sub):
 def run(args):
     try:
         cfg = TrainConfig.from_namespace(args)
+        if cfg.resume is not None:
+            cfg = resumed_config(cfg)
         train(cfg)
     except (CommandError, ValueError) as e:
         return report("train", e)
     return 0
+
+
+def resumed_config(cfg):
+    """The configuration saved in ``cfg.resume``'s checkpoint, with this call's --out,
+    --data-dir and --verbose/--quiet: a resumed run continues the same run (same epochs,
+    schedule, seed) so that it ends exactly where an uninterrupted one would."""
+    from ..io import load_checkpoint
+
+    if not os.path.exists(cfg.resume):
+        raise CommandError(f"no such checkpoint: {cfg.resume!r}")
+    saved = load_checkpoint(cfg.resume).config
+    if not isinstance(saved, dict) or "dataset" not in saved:
+        raise CommandError(f"{cfg.resume!r} holds no handgrad train configuration; "
+                           f"resume only checkpoints written by handgrad train")
+    keep = {"out": cfg.out, "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume}
+    return TrainConfig(**{**saved, **keep})
 
 
 def train(cfg):
@@ -105,8 +125,8 @@ def train(cfg):
         ckpt = load_checkpoint(cfg.resume, model, optimizer, schedule, rngs=generators(loader))
         start_epoch, history = ckpt.epoch, ckpt.history
         if start_epoch >= cfg.epochs:
-            raise CommandError(f"checkpoint {cfg.resume!r} already finished {start_epoch} epochs; "
-                               f"pass --epochs larger than that to train on")
+            raise CommandError(f"checkpoint {cfg.resume!r} already finished all {cfg.epochs} epochs "
+                               f"of its run; nothing to resume")
         print(f"resuming from {cfg.resume} after epoch {start_epoch}")
 
     # -- train ---------------------------------------------------------------
