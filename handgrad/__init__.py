@@ -7,6 +7,8 @@ numerically (:mod:`handgrad.gradcheck`).
 from . import init
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
+from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, AvgPoolNd, GlobalAvgPool, GlobalMaxPool, MaxPool1d,
+                     MaxPool2d, MaxPool3d, MaxPoolNd)
 from .parameter import Parameter
 
 __version__ = "0.1.0"
@@ -15,3 +17,5 @@ __all__ = [
     "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
     "gradcheck", "gradcheck_loss", "GradcheckError",
 ]
+__all__ += ["MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPoolNd", "AvgPool1d", "AvgPool2d",
+            "AvgPool3d", "GlobalAvgPool", "GlobalMaxPool"]

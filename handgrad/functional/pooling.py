@@ -1,0 +1,106 @@
+"""Max and average pooling kernels over any number of spatial dimensions.
+
+Each forward returns the output and what its backward needs; layers in
+handgrad/layers/pooling.py wrap them. Math: docs/pooling.md.
+
+Max pooling (window :math:`W_o`, padding = -inf):
+
+    y_o = max_{i in W_o} x_i,   dL/dx_i = sum_{o : argmax(W_o) = i} g_o
+
+Average pooling (padding = 0, divisor ``D_o``, see :func:`avg_divisor`):
+
+    y_o = (1 / D_o) sum_{i in W_o} x_i,   dL/dx_i = sum_{o : i in W_o} g_o / D_o
+"""
+
+import numpy as np
+
+from .pool_windows import (avg_divisor, covered, expand_out, padded_input, scatter_to_input,
+                           tiled_shape, untile)
+
+
+def _index_dtype(num_offsets):
+    """Smallest unsigned type that holds a kernel-offset index (uint8 for up to 256 offsets)."""
+    return np.uint8 if num_offsets <= 256 else np.uint16
+
+
+def _window_grid(geom, dtype):
+    """Offset index of each kernel position, shaped ``(1, 1, 1, k0, 1, k1, ...)``."""
+    shape = [1, 1]
+    for k in geom.kernel:
+        shape += [1, k]
+    return np.arange(int(np.prod(geom.kernel)), dtype=dtype).reshape(shape)
+
+
+# -- max pooling ---------------------------------------------------------------
+
+def max_pool_forward(x, geom, work):
+    """Returns ``y`` ``(N, C, *out)`` and ``arg``, the offset index of each window's first maximum.
+
+    The scan visits kernel offsets in row-major order and replaces the running maximum
+    only when a value is strictly greater, so ties go to the first maximum (as in PyTorch).
+    NaN propagates to the output.
+    """
+    xp = padded_input(x, geom, -np.inf, work)          # (N, C, *extent)
+    offsets = geom.offsets()
+    y = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()   # (N, C, *out)
+    arg = np.zeros(y.shape, _index_dtype(len(offsets)))
+    greater = np.empty(y.shape, bool)
+    for index, offset in enumerate(offsets[1:], start=1):
+        v = xp[(Ellipsis,) + geom.offset_slices(offset)]
+        np.greater(v, y, out=greater)
+        np.maximum(y, v, out=y)
+        np.copyto(arg, index, where=greater)
+    return y, arg
+
+
+def max_pool_backward(grad_out, arg, x_shape, geom, work):
+    """dL/dx: each ``g_o`` goes to the input sample at its window's argmax.
+
+    Non-overlapping windows: one broadcast ``(arg == offset) * g`` over the tiled input.
+    Otherwise: one strided add per kernel offset (overlaps accumulate).
+    """
+    if geom.non_overlapping:
+        N, C = x_shape[:2]
+        tiles = np.empty(tiled_shape(geom, N, C), grad_out.dtype)      # (N, C, O0, k0, O1, k1, ...)
+        hit = expand_out(arg, geom) == _window_grid(geom, arg.dtype)   # bool, tiled shape
+        np.multiply(hit, expand_out(grad_out, geom), out=tiles)
+        return untile(tiles, x_shape, geom, grad_out.dtype)
+    part = np.empty(grad_out.shape, grad_out.dtype)
+
+    def parts():
+        for index, offset in enumerate(geom.offsets()):
+            np.multiply(arg == index, grad_out, out=part)
+            yield offset, part
+
+    return scatter_to_input(parts(), x_shape, geom, grad_out.dtype, work)
+
+
+# -- average pooling -----------------------------------------------------------
+
+def avg_pool_forward(x, geom, count_include_pad, divisor_override, work):
+    """Returns ``y`` ``(N, C, *out)`` and the divisor (array of shape ``out``, or a scalar)."""
+    divisor = np.asarray(avg_divisor(geom, count_include_pad, divisor_override), x.dtype)
+    if geom.non_overlapping:
+        N, C = x.shape[:2]
+        xt = x[(Ellipsis,) + covered(geom)].reshape(tiled_shape(geom, N, C))
+        total = xt.sum(axis=tuple(range(3, 3 + 2 * len(geom.out), 2)))
+    else:
+        xp = padded_input(x, geom, 0.0, work)           # (N, C, *extent)
+        offsets = geom.offsets()
+        total = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()
+        for offset in offsets[1:]:
+            total += xp[(Ellipsis,) + geom.offset_slices(offset)]
+    total /= divisor
+    return total, divisor
+
+
+def avg_pool_backward(grad_out, divisor, x_shape, geom, work):
+    """dL/dx: every sample of window ``o`` receives ``g_o / D_o``; overlaps accumulate."""
+    share = grad_out / divisor                           # (N, C, *out)
+    if geom.non_overlapping:
+        N, C = x_shape[:2]
+        tiles = np.empty(tiled_shape(geom, N, C), grad_out.dtype)
+        tiles[...] = expand_out(share, geom)
+        return untile(tiles, x_shape, geom, grad_out.dtype)
+    return scatter_to_input(((offset, share) for offset in geom.offsets()),
+                            x_shape, geom, grad_out.dtype, work)
