@@ -175,35 +175,3 @@ def avg_divisor(geom, count_include_pad, divisor_override):
         div = div * count.reshape(shape)
     return div
 
-
-# -- non-overlapping windows (stride == kernel, no padding): reshape instead of slicing --
-
-def tiled_shape(geom, N, C):
-    """``(N, C, O0, k0, O1, k1, ...)``: the covered input with each window on its own axes."""
-    shape = [N, C]
-    for o, k in zip(geom.out, geom.kernel):
-        shape += [o, k]
-    return tuple(shape)
-
-
-def covered(geom):
-    """Spatial slices of the input that non-overlapping windows cover (``out * k`` samples)."""
-    return tuple(slice(0, o * k) for o, k in zip(geom.out, geom.kernel))
-
-
-def expand_out(a, geom):
-    """Output-shaped ``(N, C, *out)`` array viewed as ``(N, C, O0, 1, O1, 1, ...)`` for broadcasting."""
-    shape = list(a.shape[:2])
-    for o in geom.out:
-        shape += [o, 1]
-    return a.reshape(shape)
-
-
-def untile(tiles, x_shape, geom, dtype):
-    """dL/dx from per-window values shaped ``tiled_shape``; uncovered input samples get 0."""
-    N, C = x_shape[:2]
-    if all(o * k == n for o, k, n in zip(geom.out, geom.kernel, geom.in_size)):
-        return tiles.reshape(x_shape)
-    gx = np.zeros(x_shape, dtype)
-    gx[(Ellipsis,) + covered(geom)] = tiles.reshape((N, C) + tuple(o * k for o, k in zip(geom.out, geom.kernel)))
-    return gx

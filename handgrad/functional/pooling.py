@@ -14,21 +14,12 @@ Average pooling (padding = 0, divisor ``D_o``, see :func:`avg_divisor`):
 
 import numpy as np
 
-from .pool_windows import (avg_divisor, covered, expand_out, padded_input, scatter_to_input,
-                           tiled_shape, untile)
+from .pool_windows import avg_divisor, padded_input, scatter_to_input
 
 
 def _index_dtype(num_offsets):
     """Smallest unsigned type that holds a kernel-offset index (uint8 for up to 256 offsets)."""
     return np.uint8 if num_offsets <= 256 else np.uint16
-
-
-def _window_grid(geom, dtype):
-    """Offset index of each kernel position, shaped ``(1, 1, 1, k0, 1, k1, ...)``."""
-    shape = [1, 1]
-    for k in geom.kernel:
-        shape += [1, k]
-    return np.arange(int(np.prod(geom.kernel)), dtype=dtype).reshape(shape)
 
 
 # -- max pooling ---------------------------------------------------------------
@@ -56,15 +47,15 @@ def max_pool_forward(x, geom, work):
 def max_pool_backward(grad_out, arg, x_shape, geom, work):
     """dL/dx: each ``g_o`` goes to the input sample at its window's argmax.
 
-    Non-overlapping windows: one broadcast ``(arg == offset) * g`` over the tiled input.
-    Otherwise: one strided add per kernel offset (overlaps accumulate).
+    One pass per kernel offset: ``(arg == offset) * g`` lands on the samples that offset
+    read. Non-overlapping windows write each input sample once, so the product is
+    written straight into dL/dx; otherwise it is added (overlaps accumulate).
     """
     if geom.non_overlapping:
-        N, C = x_shape[:2]
-        tiles = np.empty(tiled_shape(geom, N, C), grad_out.dtype)      # (N, C, O0, k0, O1, k1, ...)
-        hit = expand_out(arg, geom) == _window_grid(geom, arg.dtype)   # bool, tiled shape
-        np.multiply(hit, expand_out(grad_out, geom), out=tiles)
-        return untile(tiles, x_shape, geom, grad_out.dtype)
+        gx = _tiling_grad(x_shape, geom, grad_out.dtype)
+        for index, offset in enumerate(geom.offsets()):
+            np.multiply(arg == index, grad_out, out=gx[(Ellipsis,) + geom.offset_slices(offset)])
+        return gx
     part = np.empty(grad_out.shape, grad_out.dtype)
 
     def parts():
@@ -75,21 +66,22 @@ def max_pool_backward(grad_out, arg, x_shape, geom, work):
     return scatter_to_input(parts(), x_shape, geom, grad_out.dtype, work)
 
 
+def _tiling_grad(x_shape, geom, dtype):
+    """dL/dx buffer for non-overlapping windows: only the samples no window covers need zeros."""
+    exact = all(o * k == n for o, k, n in zip(geom.out, geom.kernel, geom.in_size))
+    return np.empty(x_shape, dtype) if exact else np.zeros(x_shape, dtype)
+
+
 # -- average pooling -----------------------------------------------------------
 
 def avg_pool_forward(x, geom, count_include_pad, divisor_override, work):
     """Returns ``y`` ``(N, C, *out)`` and the divisor (array of shape ``out``, or a scalar)."""
     divisor = np.asarray(avg_divisor(geom, count_include_pad, divisor_override), x.dtype)
-    if geom.non_overlapping:
-        N, C = x.shape[:2]
-        xt = x[(Ellipsis,) + covered(geom)].reshape(tiled_shape(geom, N, C))
-        total = xt.sum(axis=tuple(range(3, 3 + 2 * len(geom.out), 2)))
-    else:
-        xp = padded_input(x, geom, 0.0, work)           # (N, C, *extent)
-        offsets = geom.offsets()
-        total = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()
-        for offset in offsets[1:]:
-            total += xp[(Ellipsis,) + geom.offset_slices(offset)]
+    xp = padded_input(x, geom, 0.0, work)               # (N, C, *extent)
+    offsets = geom.offsets()
+    total = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()   # (N, C, *out)
+    for offset in offsets[1:]:
+        total += xp[(Ellipsis,) + geom.offset_slices(offset)]
     total /= divisor
     return total, divisor
 
@@ -98,9 +90,9 @@ def avg_pool_backward(grad_out, divisor, x_shape, geom, work):
     """dL/dx: every sample of window ``o`` receives ``g_o / D_o``; overlaps accumulate."""
     share = grad_out / divisor                           # (N, C, *out)
     if geom.non_overlapping:
-        N, C = x_shape[:2]
-        tiles = np.empty(tiled_shape(geom, N, C), grad_out.dtype)
-        tiles[...] = expand_out(share, geom)
-        return untile(tiles, x_shape, geom, grad_out.dtype)
+        gx = _tiling_grad(x_shape, geom, grad_out.dtype)
+        for offset in geom.offsets():
+            gx[(Ellipsis,) + geom.offset_slices(offset)] = share
+        return gx
     return scatter_to_input(((offset, share) for offset in geom.offsets()),
                             x_shape, geom, grad_out.dtype, work)
