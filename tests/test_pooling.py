@@ -207,3 +207,15 @@ def test_config_and_repr():
     assert MaxPoolNd(1, 2).get_config()["num_spatial_dims"] == 1
     assert repr(MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=0, ceil_mode=False)"
     assert MaxPool2d(2).macs((3, 4, 4), (3, 2, 2)) == 48
+
+
+def test_large_window_uses_wide_offset_index(rng):
+    # 7x7x7 = 343 kernel offsets: more than uint8 can index
+    x = distinct(rng, (1, 2, 7, 7, 7))
+    layer = MaxPool3d(7)
+    y = layer(x)
+    np.testing.assert_array_equal(y.ravel(), x.reshape(2, -1).max(axis=1))
+    gx = layer.backward(np.array([2.0, 3.0]).reshape(1, 2, 1, 1, 1))
+    expected = np.zeros((2, 343))
+    expected[[0, 1], x.reshape(2, -1).argmax(axis=1)] = [2.0, 3.0]
+    np.testing.assert_array_equal(gx.reshape(2, 343), expected)

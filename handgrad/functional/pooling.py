@@ -27,8 +27,10 @@ def _index_dtype(num_offsets):
 def max_pool_forward(x, geom, work):
     """Returns ``y`` ``(N, C, *out)`` and ``arg``, the offset index of each window's first maximum.
 
-    The scan visits kernel offsets in row-major order and replaces the running maximum
-    only when a value is strictly greater, so ties go to the first maximum (as in PyTorch).
+    The scan visits kernel offsets in row-major order and moves the argmax only when a
+    value is strictly greater than the running maximum, so ties go to the first maximum
+    (as in PyTorch). Offsets only grow along the scan, so "set arg to r where greater"
+    is ``arg = max(arg, r * greater)``: two fast uint8 passes instead of a masked copy.
     NaN propagates to the output.
     """
     xp = padded_input(x, geom, -np.inf, work)          # (N, C, *extent)
@@ -36,11 +38,13 @@ def max_pool_forward(x, geom, work):
     y = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()   # (N, C, *out)
     arg = np.zeros(y.shape, _index_dtype(len(offsets)))
     greater = np.empty(y.shape, bool)
+    moved = np.empty(y.shape, arg.dtype)
     for index, offset in enumerate(offsets[1:], start=1):
         v = xp[(Ellipsis,) + geom.offset_slices(offset)]
         np.greater(v, y, out=greater)
         np.maximum(y, v, out=y)
-        np.copyto(arg, index, where=greater)
+        np.multiply(greater.view(np.uint8), arg.dtype.type(index), out=moved)
+        np.maximum(arg, moved, out=arg)
     return y, arg
 
 
@@ -51,16 +55,19 @@ def max_pool_backward(grad_out, arg, x_shape, geom, work):
     read. Non-overlapping windows write each input sample once, so the product is
     written straight into dL/dx; otherwise it is added (overlaps accumulate).
     """
+    hit = np.empty(arg.shape, bool)                      # (N, C, *out): arg == offset
     if geom.non_overlapping:
         gx = _tiling_grad(x_shape, geom, grad_out.dtype)
         for index, offset in enumerate(geom.offsets()):
-            np.multiply(arg == index, grad_out, out=gx[(Ellipsis,) + geom.offset_slices(offset)])
+            np.equal(arg, index, out=hit)
+            np.multiply(hit, grad_out, out=gx[(Ellipsis,) + geom.offset_slices(offset)])
         return gx
     part = np.empty(grad_out.shape, grad_out.dtype)
 
     def parts():
         for index, offset in enumerate(geom.offsets()):
-            np.multiply(arg == index, grad_out, out=part)
+            np.equal(arg, index, out=hit)
+            np.multiply(hit, grad_out, out=part)
             yield offset, part
 
     return scatter_to_input(parts(), x_shape, geom, grad_out.dtype, work)
