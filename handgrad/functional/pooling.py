@@ -84,6 +84,8 @@ def _tiling_grad(x_shape, geom, dtype):
 def avg_pool_forward(x, geom, count_include_pad, divisor_override, work):
     """Returns ``y`` ``(N, C, *out)`` and the divisor (array of shape ``out``, or a scalar)."""
     divisor = np.asarray(avg_divisor(geom, count_include_pad, divisor_override), x.dtype)
+    if divisor.ndim and (divisor == divisor.flat[0]).all():
+        divisor = divisor.flat[0]                       # one scalar (e.g. no padding): faster
     xp = padded_input(x, geom, 0.0, work)               # (N, C, *extent)
     offsets = geom.offsets()
     total = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()   # (N, C, *out)
