@@ -49,8 +49,7 @@ class GlobalMaxPool(Layer):
 
     Shape
     -----
-    - Input: ``(N, C, *spatial)`` with at least one spatial dimension
-    - Output: ``(N, C)``
+    As :class:`GlobalAvgPool`: input ``(N, C, *spatial)``, output ``(N, C)``.
 
     Notes
     -----
