@@ -8,12 +8,8 @@ from hypothesis import strategies as st
 from handgrad import (AvgPool1d, AvgPool2d, AvgPool3d, AvgPoolNd, GlobalAvgPool, GlobalMaxPool, MaxPool1d,
                       MaxPool2d, MaxPool3d, MaxPoolNd, gradcheck)
 
+from .cases.pooling import distinct
 from .pool_reference import reference_pool
-
-
-def distinct(rng, shape):
-    """Float64 input without ties: a shuffled ramp with steps of 0.1."""
-    return (rng.permutation(int(np.prod(shape))) * 0.1 - 1.0).reshape(shape)
 
 
 # -- random configurations against the loop reference ----------------------------
@@ -154,7 +150,7 @@ GRAD_LAYERS = [
 @pytest.mark.parametrize("make, shape", [c[1:] for c in GRAD_LAYERS], ids=[c[0] for c in GRAD_LAYERS])
 def test_gradcheck(make, shape):
     rng = np.random.default_rng(7)
-    report = gradcheck(make(), distinct(rng, shape), rng=rng)
+    report = gradcheck(make(), distinct(rng, shape, np.float64), rng=rng)
     assert report.passed and report.max_rel_err < 1e-6, str(report)
 
 
@@ -211,7 +207,7 @@ def test_config_and_repr():
 
 def test_large_window_uses_wide_offset_index(rng):
     # 7x7x7 = 343 kernel offsets: more than uint8 can index
-    x = distinct(rng, (1, 2, 7, 7, 7))
+    x = distinct(rng, (1, 2, 7, 7, 7), np.float64)
     layer = MaxPool3d(7)
     y = layer(x)
     np.testing.assert_array_equal(y.ravel(), x.reshape(2, -1).max(axis=1))
