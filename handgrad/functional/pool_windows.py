@@ -134,20 +134,32 @@ def scatter_to_input(parts, x_shape, geom, dtype, work):
     ``parts`` yields ``(offset, array)`` with arrays of shape ``(N, C, *out)``; each is
     added at the samples that offset read. Overlapping windows (stride < kernel) add up.
     Contributions that land on padding are dropped.
+
+    Offset ``r = q*s + a`` (per dimension, ``a = r mod s``) reads padded positions
+    ``a + (q + o)*s``: all in *phase* ``a``. Each phase is accumulated in its own
+    contiguous plane (phase ``a``, plane index ``q + o``), so the adds run over
+    contiguous rows instead of stride-``s`` samples; the planes are then written once
+    into the strided positions of dL/dx.
     """
-    if not geom.needs_buffer:
-        gx = np.zeros(x_shape, dtype)
-        for offset, part in parts:
-            gx[(Ellipsis,) + geom.offset_slices(offset)] += part
-        return gx
-    N, C = x_shape[:2]
-    gp = work.get("grad_padded", (N, C) + geom.extent, dtype, 0.0)    # (N, C, *extent)
-    gp.fill(0)
+    planes = {}
     for offset, part in parts:
-        gp[(Ellipsis,) + geom.offset_slices(offset)] += part
+        phase = tuple(r % s for r, s in zip(offset, geom.stride))
+        if phase not in planes:
+            plane_shape = tuple(-(-(e - a) // s) for e, a, s in zip(geom.extent, phase, geom.stride))
+            planes[phase] = work.get(f"phase{phase}", x_shape[:2] + plane_shape, dtype, 0.0)
+            planes[phase].fill(0)
+        shift = tuple(slice(r // s, r // s + o) for r, s, o in zip(offset, geom.stride, geom.out))
+        planes[phase][(Ellipsis,) + shift] += part
     gx = np.zeros(x_shape, dtype)
-    src, dst = geom.interior()
-    gx[(Ellipsis,) + src] = gp[(Ellipsis,) + dst]
+    for phase, plane in planes.items():
+        src, dst = [], []
+        for a, s, (p0, _), n, m in zip(phase, geom.stride, geom.pad, geom.in_size, plane.shape[2:]):
+            j0 = max(0, -(-(p0 - a) // s))            # first plane index inside the input
+            j1 = min(m, -(-(n + p0 - a) // s))        # one past the last
+            first = a + j0 * s - p0                   # its input coordinate
+            src.append(slice(j0, max(j0, j1)))
+            dst.append(slice(first, first + max(0, j1 - j0) * s, s) if j1 > j0 else slice(0, 0))
+        gx[(Ellipsis,) + tuple(dst)] = plane[(Ellipsis,) + tuple(src)]
     return gx
 
 
