@@ -38,7 +38,7 @@ class PoolGeometry:
 
     @property
     def non_overlapping(self):
-        """Windows tile the input exactly once (stride == kernel, no buffer needed)."""
+        """Each input sample is read by at most one window (stride == kernel, no padding read)."""
         return self.stride == self.kernel and not self.needs_buffer
 
     def offsets(self):
