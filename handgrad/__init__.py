@@ -5,6 +5,8 @@ numerically (:mod:`handgrad.gradcheck`).
 """
 
 from . import init
+from . import data
+from . import optim
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
 from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, LeakyReLU, Sigmoid, Softmax, Tanh
