@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import layers as L
 from ..layers import Sequential
-from ._blocks import conv_bn_relu, rng_and_dtype
+from ._blocks import conv_pool_stack, rng_and_dtype
 
 
 def fast_cnn(num_classes=10, in_channels=1, widths=(16, 32), hidden=128, dropout=0.3,
@@ -29,11 +29,7 @@ def fast_cnn(num_classes=10, in_channels=1, widths=(16, 32), hidden=128, dropout
     (2, 10)
     """
     rng, dtype = rng_and_dtype(rng, dtype)
-    layers, channels, side = [], in_channels, image_size
-    for width in widths:
-        layers += conv_bn_relu(channels, width, rng, dtype)
-        layers.append(L.MaxPool2d(2))
-        channels, side = width, side // 2
+    layers, channels, side = conv_pool_stack(in_channels, widths, image_size, rng, dtype)
     layers.append(L.Flatten())
     features = channels * side * side
     if hidden:

@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import layers as L
 from ..layers import Sequential
-from ._blocks import conv_bn_relu, rng_and_dtype
+from ._blocks import conv_pool_stack, rng_and_dtype
 
 
 def shapes_regressor(num_outputs=9, in_channels=1, image_size=64, widths=(16, 32, 64, 64), hidden=128,
@@ -28,11 +28,7 @@ def shapes_regressor(num_outputs=9, in_channels=1, image_size=64, widths=(16, 32
     (2, 9)
     """
     rng, dtype = rng_and_dtype(rng, dtype)
-    layers, channels, side = [], in_channels, image_size
-    for width in widths:
-        layers += conv_bn_relu(channels, width, rng, dtype)
-        layers.append(L.MaxPool2d(2))
-        channels, side = width, side // 2
+    layers, channels, side = conv_pool_stack(in_channels, widths, image_size, rng, dtype)
     layers += [
         L.Flatten(),
         L.Linear(channels * side * side, hidden, rng=rng, dtype=dtype), L.ReLU(),

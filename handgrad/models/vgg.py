@@ -4,7 +4,7 @@ import numpy as np
 
 from .. import layers as L
 from ..layers import Sequential
-from ._blocks import conv_bn_relu, rng_and_dtype
+from ._blocks import conv_pool_stack, rng_and_dtype
 
 
 def vgg_small(num_classes=10, in_channels=1, widths=(32, 64), hidden=256, dropout=0.4,
@@ -23,12 +23,7 @@ def vgg_small(num_classes=10, in_channels=1, widths=(32, 64), hidden=256, dropou
     (2, 10)
     """
     rng, dtype = rng_and_dtype(rng, dtype)
-    layers, channels, side = [], in_channels, image_size
-    for width in widths:
-        layers += conv_bn_relu(channels, width, rng, dtype)
-        layers += conv_bn_relu(width, width, rng, dtype)
-        layers.append(L.MaxPool2d(2))
-        channels, side = width, side // 2
+    layers, channels, side = conv_pool_stack(in_channels, widths, image_size, rng, dtype, convs_per_block=2)
     layers += [
         L.Flatten(),
         L.Linear(channels * side * side, hidden, bias=False, rng=rng, dtype=dtype),
