@@ -26,7 +26,7 @@ class TrainConfig:
 
     dataset: str = "mnist"
     model: str | None = None
-    epochs: int = 3
+    epochs: int = 6
     batch_size: int = 64
     optimizer: str = "adam"
     lr: float | None = None
