@@ -157,3 +157,18 @@ def test_predict_image_errors(shapes_run, tmp_path, image, message):
     proc = handgrad("predict", run / "model.npz", tmp_path / image, "--no-resize", "--size", 64, check=False)
     assert proc.returncode == 2
     assert re.search(message, proc.stderr), proc.stderr
+
+
+def test_resume_a_finished_run_says_nothing_to_resume(shapes_run, tmp_path):
+    run, _ = shapes_run
+    proc = handgrad("train", "--resume", run / "checkpoint.npz", "--out", tmp_path / "again", check=False)
+    assert proc.returncode == 2
+    assert re.search(r"already finished all 1 epochs of its run; nothing to resume", proc.stderr), proc.stderr
+
+
+def test_resume_refuses_a_model_file(shapes_run, tmp_path):
+    run, _ = shapes_run
+    proc = handgrad("train", "--resume", run / "model.npz", "--out", tmp_path / "again", check=False)
+    assert proc.returncode == 2
+    assert re.search(r"handgrad train: error: .*model.npz.* is not a handgrad checkpoint file", proc.stderr), \
+        proc.stderr
