@@ -69,9 +69,9 @@ def run(args):
 
 
 def resumed_config(cfg):
-    """The configuration saved in ``cfg.resume``'s checkpoint, with this call's --out,
-    --data-dir and --verbose/--quiet: a resumed run continues the same run (same epochs,
-    schedule, seed) so that it ends exactly where an uninterrupted one would."""
+    """The configuration saved in ``cfg.resume``'s checkpoint, with this call's --out (default:
+    the checkpoint's folder), --data-dir and --verbose/--quiet: a resumed run continues the
+    same run (same epochs, schedule, seed) so that it ends exactly where an uninterrupted one would."""
     from ..io import load_checkpoint
 
     if not os.path.exists(cfg.resume):
@@ -80,7 +80,7 @@ def resumed_config(cfg):
     if not isinstance(saved, dict) or "dataset" not in saved:
         raise CommandError(f"{cfg.resume!r} holds no handgrad train configuration; "
                            f"resume only checkpoints written by handgrad train")
-    keep = {"out": cfg.out, "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume}
+    keep = {"out": cfg.out or os.path.dirname(os.path.abspath(cfg.resume)), "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume}
     return TrainConfig(**{**saved, **keep})
 
 
