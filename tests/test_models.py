@@ -63,3 +63,18 @@ def test_three_conv_net_arrangement_gives_3136_features():
     by_hand = (16 * 9 + 16 * 28 * 28) + (32 * 16 * 9 + 32 * 14 * 14) + (64 * 32 * 9 + 64 * 7 * 7) \
         + (3136 * 100 + 100) + (100 * 10 + 10)
     assert model.num_parameters() == by_hand == 359_846
+
+
+def test_three_conv_net_summary_macs_by_hand():
+    from handgrad.training import summary
+    s = summary(three_conv_net(rng=0), (1, 28, 28))
+    assert s.total_params == 359_846
+    assert s.output_shape == (10,)
+    macs = {r.layer.split("(")[0] + r.name: r.macs for r in s.rows if r.layer.startswith(("Conv2d", "Linear"))}
+    assert list(macs.values()) == [
+        16 * 28 * 28 * 1 * 9,      # conv 1->16 at 28x28: 112,896
+        32 * 14 * 14 * 16 * 9,     # conv 16->32 at 14x14: 903,168
+        64 * 7 * 7 * 32 * 9,       # conv 32->64 at 7x7: 903,168
+        3136 * 100,
+        100 * 10,
+    ]
