@@ -125,6 +125,8 @@ def _text_file(tmp_path):
      r"model 'lenet5' is a classifier; the shapes data set needs a regression model"),
     (["summary", "--model", "resnet"], r"unknown model 'resnet'; choose from"),
     (["summary", "--model", "lenet5", "--input-shape", "a,b"], r"--input-shape expects positive integers"),
+    (["summary", "--model", "lenet5", "--input-shape", "1,20,20"],
+     r"model 'lenet5' does not accept input shape \(1, 20, 20\)"),
     (["evaluate", "{tmp}/missing.npz"], r"no such model file: '.*missing.npz'"),
     (["evaluate", "{tmp}/missing.npz", "--dataset", "cifar"], r"no such model file"),
     (["predict", "{tmp}/missing.npz", "x.png"], r"no such model file: '.*missing.npz'"),
@@ -132,7 +134,7 @@ def _text_file(tmp_path):
     (["predict", "{text}", "x.npy"], r"cannot load '.*notes.npz': .*is not a handgrad model file"),
 ], ids=["train-dataset", "train-model", "train-optimizer", "train-schedule", "train-epochs",
         "train-val-split", "train-resume-missing", "train-classifier-on-shapes", "summary-model",
-        "summary-shape", "evaluate-missing", "evaluate-missing-first", "predict-missing",
+        "summary-shape", "summary-wrong-shape", "evaluate-missing", "evaluate-missing-first", "predict-missing",
         "evaluate-not-handgrad", "predict-not-handgrad"])
 def test_cli_errors(tmp_path, args, message):
     subs = {"{tmp}": str(tmp_path), "{other}": str(_not_handgrad_npz(tmp_path)),

@@ -8,8 +8,9 @@ def add_parser(sub):
     p = sub.add_parser("summary", help="print a ready model's layers, output shapes, parameters and MACs",
                        description="Build a ready model and print its summary (as model.summary does).")
     p.add_argument("--model", default="fast-cnn", help=f"one of: {', '.join(sorted(MODELS))}")
-    p.add_argument("--input-shape", default="1,28,28", metavar="C,H,W",
-                   help="shape of one sample, without the batch axis (default 1,28,28)")
+    p.add_argument("--input-shape", default=None, metavar="C,H,W",
+                   help="shape of one sample, without the batch axis "
+                        "(default 1,28,28; 1,64,64 for shapes-regressor)")
     return p
 
 
@@ -29,7 +30,8 @@ def run(args):
     try:
         if args.model not in MODELS:
             raise CommandError(f"unknown model {args.model!r}; choose from {', '.join(sorted(MODELS))}")
-        shape = parse_shape(args.input_shape)
+        default = "1,64,64" if args.model == "shapes-regressor" else "1,28,28"
+        shape = parse_shape(args.input_shape or default)
         model = get_model(args.model, rng=0)
         try:
             text = str(summary(model, shape))
