@@ -55,6 +55,12 @@ def test_train_shapes_offline_writes_run_folder(shapes_run):
     assert "test loss" in proc.stdout
     history = json.loads((run / "history.json").read_text())
     assert "loss" in json.dumps(history)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert 0.0 <= metrics["count_exact"] <= 1.0 and metrics["rotation_mae_deg"] >= 0.0
+
+    out = handgrad("evaluate", run / "model.npz", "--dataset", "shapes", "--limit", 100).stdout
+    assert f"test_count_exact: {round(metrics['count_exact'], 6)}" in out
+    assert "test_rotation_mae_deg: " in out and "test_mae_count: " in out
 
 
 @pytest.mark.skipif(not HAS_MNIST, reason="MNIST not found locally (set HANDGRAD_DATA)")

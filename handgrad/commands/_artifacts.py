@@ -1,21 +1,31 @@
-"""What ``handgrad train`` leaves besides the model: extra test figures and PNG plots."""
+"""Test figures (shared by ``handgrad train`` and ``handgrad evaluate``) and the run's PNG plots."""
 
 import os
 
 import numpy as np
 
 
-def extra_metrics(cfg, pred, y, test_limit=None):
-    """Figures beyond the loss for the shapes data set: MAE per regression column, the
-    fraction of test images whose count is exactly right, and the rotation's mean absolute
-    error in degrees (modulo each shape's symmetry; circles, which have no angle, excluded)."""
-    if not cfg.is_regression:
-        return {}
+def test_metrics(dataset, loss, pred, y, limit=None):
+    """Loss and metrics of the outputs ``pred`` of a model for a test split ``(x, y)``.
+
+    Classification: loss and accuracy. The shapes data set (regression): loss, MAE (mean and
+    per regression column), the fraction of images whose count is exactly right, and the
+    rotation's mean absolute error in degrees (modulo each shape's symmetry; circles, which
+    have no angle, excluded). ``limit`` is the number of test images that were generated.
+    """
+    from ..training.metrics import compute_metrics
+
+    out = {"loss": float(loss.forward(pred, y))}
+    if dataset != "shapes":
+        out.update(compute_metrics(("accuracy",), pred, y))
+        return out
     from ..data import load, shapes
 
-    out = {f"mae_{name}": float(np.abs(pred[:, i] - y[:, i]).mean())
-           for i, name in enumerate(shapes.REGRESSION_COLUMNS)}
-    _, shape = load("shapes", "test", target="shape", n=test_limit)   # same seed and n: same images
+    out.update(compute_metrics(("mae",), pred, y))
+
+    out.update({f"mae_{name}": float(np.abs(pred[:, i] - y[:, i]).mean())
+                for i, name in enumerate(shapes.REGRESSION_COLUMNS)})
+    _, shape = load("shapes", "test", target="shape", n=limit)   # same seed and n: same images
     got, true = shapes.decode_regression(pred, shape), shapes.decode_regression(y, shape)
     out["count_exact"] = float(np.mean(got["count"] == true["count"]))
     out["rotation_mae_deg"] = float(np.nanmean(shapes.angle_error(got["angle"], true["angle"], shape)))

@@ -20,16 +20,23 @@ def add_parser(sub):
 
 
 def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256, limit=None):
-    """Dict of metrics of ``model`` on ``dataset``'s ``split`` (loss, accuracy or MAE per output)."""
+    """Dict of test figures of ``model`` on ``dataset``'s ``split`` (as ``handgrad train`` prints)."""
     from ..losses import CrossEntropyLoss, MSELoss
-    from ..training import evaluate
+    from ..training import predict
+    from ._artifacts import test_metrics
 
     if dataset not in DATASETS:
         raise CommandError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+    if dataset == "shapes" and split != "test":
+        raise CommandError("the shapes data set is evaluated on its test split only")
     x, y = load_dataset(dataset, split, data_dir, model_dtype(model), limit=limit)
+    try:
+        outputs = predict(model, x, batch_size=batch_size)
+    except ValueError as e:
+        raise CommandError(f"the model does not accept {dataset} images {x.shape[1:]}: {e}") from e
     if dataset == "shapes":
-        return evaluate(model, MSELoss(), (x, y.astype(x.dtype)), metrics=("mae",), batch_size=batch_size)
-    return evaluate(model, CrossEntropyLoss(), (x, y), metrics=("accuracy",), batch_size=batch_size)
+        return test_metrics(dataset, MSELoss(), outputs, y.astype(outputs.dtype), limit)
+    return test_metrics(dataset, CrossEntropyLoss(), outputs, y)
 
 
 def run(args):

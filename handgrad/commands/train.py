@@ -89,7 +89,6 @@ def train(cfg):
     from .. import data
     from ..io import load_checkpoint, save
     from ..training import CSVLogger, JSONLogger, ModelCheckpoint, fit, generators, predict
-    from ..training.metrics import compute_metrics
     from . import _artifacts, _recipe
 
     started = time.perf_counter()
@@ -142,9 +141,7 @@ def train(cfg):
     if scaling is not None:
         scaling.fold_into(model)                                 # outputs in the targets' units
     outputs = predict(model, test[0])
-    results = {"loss": float(loss.forward(outputs, test[1]))}
-    results.update(compute_metrics(metrics, outputs, test[1]))
-    results.update(_artifacts.extra_metrics(cfg, outputs, test[1], cfg.test_limit))
+    results = _artifacts.test_metrics(cfg.dataset, loss, outputs, test[1], cfg.test_limit)
     results["wall_time_s"] = time.perf_counter() - started
     save(model, os.path.join(run_dir, "model.npz"))
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:
