@@ -28,7 +28,7 @@ RECIPES = {
     "three-conv": dict(model="three-conv", epochs=1, batch_size=64, optimizer="momentum", lr=0.01,
                        schedule="none"),
     # the shapes regression floor
-    "shapes": dict(dataset="shapes", epochs=8, batch_size=64, optimizer="adam", lr=0.003,
+    "shapes": dict(dataset="shapes", epochs=10, batch_size=64, optimizer="adam", lr=0.003,
                    schedule="onecycle"),
 }
 

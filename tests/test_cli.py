@@ -91,7 +91,7 @@ def test_predict_resizes_png_with_a_note(shapes_run, tmp_path):
     Image.fromarray(np.full((40, 30, 3), 200, np.uint8)).save(tmp_path / "big.png")
     proc = handgrad("predict", run / "model.npz", tmp_path / "big.png", "--raw", "--size", 64)
     assert "note: resized" in proc.stderr and "from 30x40 to 64x64" in proc.stderr
-    assert len(proc.stdout.split(":")[-1].split(",")) == 9  # the 9 shapes regression columns
+    assert len(proc.stdout.split(":")[-1].split(",")) == 3  # count, cos k*angle, sin k*angle
 
 
 def test_summary_lenet5_lists_layers_and_totals():

@@ -5,7 +5,7 @@ import pytest
 
 from handgrad.models import DEFAULT_MODEL, MODELS, get_model, lenet5, three_conv_net
 
-OUTPUTS = {"shapes-regressor": 9}
+OUTPUTS = {"shapes-regressor": 3}
 SIDES = {"shapes-regressor": 64}
 
 

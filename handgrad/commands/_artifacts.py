@@ -24,7 +24,7 @@ def test_metrics(dataset, loss, pred, y, limit=None):
     out.update(compute_metrics(("mae",), pred, y))
 
     out.update({f"mae_{name}": float(np.abs(pred[:, i] - y[:, i]).mean())
-                for i, name in enumerate(shapes.REGRESSION_COLUMNS)})
+                for i, name in enumerate(shapes.REGRESSION_COLUMNS[:pred.shape[1]])})
     _, shape = load("shapes", "test", target="shape", n=limit)   # same seed and n: same images
     got, true = shapes.decode_regression(pred, shape), shapes.decode_regression(y, shape)
     out["count_exact"] = float(np.mean(got["count"] == true["count"]))

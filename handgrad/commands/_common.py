@@ -16,6 +16,10 @@ def report(command, error):
     return 2
 
 
+#: regression columns of the shapes data set that handgrad train fits: count, cos k*angle, sin k*angle
+SHAPES_TARGETS = 3
+
+
 def images_to_float(x, dtype=np.float32):
     """uint8 images in [0, 255] -> floats in [0, 1] (:func:`handgrad.data.to_float`), for every command."""
     from ..data import to_float
@@ -47,14 +51,16 @@ def model_dtype(model):
 def load_dataset(name, split, data_dir=None, dtype=np.float32, limit=None):
     """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors.
 
-    For the synthetic ``shapes`` set, ``y`` holds the regression targets (count, rotation as
-    cos/sin of k*angle, ...; see :mod:`handgrad.data.shapes`) and ``limit`` images are generated.
+    For the synthetic ``shapes`` set, ``y`` holds the first :data:`SHAPES_TARGETS` regression
+    columns of :mod:`handgrad.data.shapes` (count, and the rotation as cos and sin of k*angle)
+    and ``limit`` images are generated.
     """
     from .. import data
 
     try:
         if name == "shapes":
             x, y = data.load("shapes", split, target="regression", n=limit)
+            y = np.ascontiguousarray(y[:, :SHAPES_TARGETS])
         else:
             x, y = data.load(name, split, data_dir=data_dir)
             x, y = (x[:limit], y[:limit]) if limit is not None else (x, y)
