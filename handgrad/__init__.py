@@ -7,6 +7,7 @@ numerically (:mod:`handgrad.gradcheck`).
 from . import init
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
+from .layers import Conv1d, Conv2d, Conv3d, ConvNd, UntiedBias
 from .parameter import Parameter
 
 __version__ = "0.1.0"
@@ -15,3 +16,4 @@ __all__ = [
     "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
     "gradcheck", "gradcheck_loss", "GradcheckError",
 ]
+__all__ += ["ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias"]
