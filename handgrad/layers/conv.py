@@ -77,7 +77,7 @@ class ConvNd(Layer):
     (4, 8, 5, 10)
     """
 
-    max_cols_bytes_default = 64 * 2**20
+    max_cols_bytes_default = 128 * 2**20
 
     def __init__(self, num_spatial_dims, in_channels, out_channels, kernel_size, stride=1,
                  padding=0, dilation=1, groups=1, bias=True, *, weight_init=None, bias_init=None,
@@ -162,7 +162,7 @@ class ConvNd(Layer):
             n = xc.shape[0]
             cols = self._unfold(xc, out).reshape(G, -1, n * OUT)        # (G, Ci/G*K, n*OUT)
             yt = self._ws.get(("yt", n), (G, Co // G, n * OUT), self.dtype)
-            np.matmul(w, cols, out=yt)                                  # (G, Co/G, n*OUT)
+            _gemm(w, cols, yt)                                          # (G, Co/G, n*OUT)
             yt = yt.reshape(Co, n, OUT)
             if self.bias is not None:
                 yt += self.bias.data[:, None, None]
@@ -193,10 +193,10 @@ class ConvNd(Layer):
             if self.bias is not None:
                 self.bias.grad += gt.reshape(Co, -1).sum(axis=1)
             dw = self._ws.get("dw", w.shape, self.dtype)
-            np.matmul(gt, cols.transpose(0, 2, 1), out=dw)              # (G, Co/G, Ci/G*K)
+            _gemm(gt, cols.transpose(0, 2, 1), dw)                       # (G, Co/G, Ci/G*K)
             gw += dw
             dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
-            np.matmul(w.transpose(0, 2, 1), gt, out=dcols)              # (G, Ci/G*K, n*OUT)
+            _gemm(w.transpose(0, 2, 1), gt, dcols)                       # (G, Ci/G*K, n*OUT)
             dxp = self._ws.zeros(("dxp", n), (C, n) + P, self.dtype)    # (C, n, *P)
             col2im(dcols.reshape((C,) + self.kernel_size + (n,) + out), self.kernel_size,
                    self.stride, self.dilation, out, dxp)
@@ -227,6 +227,14 @@ class ConvNd(Layer):
         if self.groups != 1:
             s += f", groups={self.groups}"
         return s + f", bias={self.bias is not None}"
+
+
+def _gemm(a, b, out):
+    """``out[g] = a[g] @ b[g]`` for each group: one 2-D BLAS call per group (NumPy's stacked
+    matmul does not reach BLAS for every stride pattern and was 10x slower here)."""
+    for g in range(a.shape[0]):
+        np.matmul(a[g], b[g], out=out[g])
+    return out
 
 
 def _plain(value):
