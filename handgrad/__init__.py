@@ -7,6 +7,8 @@ numerically (:mod:`handgrad.gradcheck`).
 from . import init
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, LeakyReLU, Sigmoid, Softmax, Tanh
+from . import losses
 from .layers import Conv1d, Conv2d, Conv3d, ConvNd, UntiedBias
 from .parameter import Parameter
 
@@ -16,4 +18,5 @@ __all__ = [
     "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
     "gradcheck", "gradcheck_loss", "GradcheckError",
 ]
+__all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "losses"]
 __all__ += ["ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias"]

@@ -1,10 +1,15 @@
 """Layers: each file holds one concept, its forward next to its backward."""
 
 from .activations import ReLU
+from .activations import LeakyReLU, Sigmoid, Softmax, Tanh
 from .base import Layer, Sequential
 from .conv import Conv1d, Conv2d, Conv3d, ConvNd
+from .dropout import Dropout
 from .linear import Linear
+from .normalization import BatchNorm1d, BatchNorm2d
+from .reshape import Flatten
 from .untied_bias import UntiedBias
 
 __all__ = ["Layer", "Sequential", "Linear", "ReLU"]
+__all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d"]
 __all__ += ["ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias"]
