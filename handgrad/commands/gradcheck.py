@@ -25,6 +25,12 @@ def _cases():
         ("BatchNorm1d-3d", lambda rng: _randomized(L.BatchNorm1d(3, dtype=f64), rng), (4, 3, 5)),
         ("BatchNorm2d", lambda rng: _randomized(L.BatchNorm2d(3, dtype=f64), rng), (3, 3, 4, 4)),
         ("BatchNorm2d-eval", lambda rng: _randomized(L.BatchNorm2d(3, dtype=f64), rng).eval(), (3, 3, 4, 4)),
+        ("Conv1d-same-s2", lambda rng: L.Conv1d(2, 3, 4, stride=2, padding="same", rng=rng, dtype=f64), (2, 2, 9)),
+        ("Conv2d-p1", lambda rng: L.Conv2d(2, 3, 3, padding=1, rng=rng, dtype=f64), (2, 2, 5, 5)),
+        ("Conv2d-s2-d2-groups2", lambda rng: L.Conv2d(4, 2, 3, stride=2, padding=2, dilation=2, groups=2,
+                                                      rng=rng, dtype=f64), (2, 4, 7, 6)),
+        ("Conv3d", lambda rng: L.Conv3d(2, 2, 2, stride=(1, 2, 1), rng=rng, dtype=f64), (2, 2, 3, 4, 3)),
+        ("UntiedBias", lambda rng: L.UntiedBias((3, 4, 4), rng=rng, dtype=f64), (2, 3, 4, 4)),
     ]
 
 
