@@ -7,6 +7,8 @@ Rounds alternate between the two; medians are printed.
     python benchmarks/conv_layers.py [--batch 128] [--rounds 7]
 """
 
+from _threads import THREADS  # noqa: I001  (must precede numpy)
+
 import argparse
 import statistics
 import time
@@ -15,7 +17,6 @@ import numpy as np
 
 from handgrad.layers import Conv2d
 
-THREADS = 2
 # (label, in, out, kernel, padding, input size)
 LAYERS = [("lenet5.conv1", 1, 6, 5, 2, 28), ("lenet5.conv2", 6, 16, 5, 0, 14),
           ("keras.conv1", 1, 32, 3, 0, 28), ("keras.conv2", 32, 64, 3, 0, 26),
@@ -33,6 +34,8 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--threads", type=int, default=THREADS,
+                   help="BLAS and torch threads (read before numpy loads; default 2)")
     args = p.parse_args(argv)
     import torch
     torch.set_num_threads(THREADS)

@@ -3,7 +3,7 @@
 One training step = forward, softmax cross-entropy, backward, SGD-with-momentum update.
 Both frameworks train the same architecture on the same random 1x28x28 batches; rounds
 alternate between them (the machine is shared, so medians over interleaved rounds are
-quoted). PyTorch runs with ``torch.set_num_threads(THREADS)``; NumPy uses OpenBLAS's threads.
+quoted). Both use ``--threads`` threads (default 2): ``torch.set_num_threads`` and OPENBLAS_NUM_THREADS.
 
     python benchmarks/train_throughput.py [--models lenet5 keras classic] [--batch 64 128]
 
@@ -17,6 +17,8 @@ classic  conv3x3(16, pad 1) relu maxpool3/2(pad 1) [28->14] conv3x3(32, pad 1) r
          (two stride-2 pools give 64*7*7 = 3136; the ReLU after the 100-unit layer is ours)
 """
 
+from _threads import THREADS  # noqa: I001  (must precede numpy)
+
 import argparse
 import statistics
 import time
@@ -26,7 +28,6 @@ import numpy as np
 import handgrad.layers as L
 from _standins import CrossEntropyLoss, Dropout, Flatten, MaxPool2d, SGD, SOURCES
 
-THREADS = 2
 
 
 def handgrad_model(name, rng):
@@ -111,6 +112,8 @@ def main(argv=None):
     p.add_argument("--batch", nargs="+", type=int, default=[64, 128])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=8, help="training steps per timed round")
+    p.add_argument("--threads", type=int, default=THREADS,
+                   help="BLAS and torch threads (read before numpy loads; default 2)")
     args = p.parse_args(argv)
     import torch
     torch.set_num_threads(THREADS)
