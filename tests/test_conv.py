@@ -188,3 +188,28 @@ def test_backward_checks_grad_shape():
     conv(np.zeros((2, 1, 5), np.float32))
     with pytest.raises(ValueError, match=r"grad_out of shape \(2, 2, 3\)"):
         conv.backward(np.zeros((2, 2, 4), np.float32))
+
+
+def test_input_grad_false_skips_dx_but_keeps_parameter_grads():
+    rng = np.random.default_rng(5)
+    full = Conv2d(2, 3, 3, padding=1, rng=np.random.default_rng(0), dtype=F64)
+    first = Conv2d(2, 3, 3, padding=1, rng=np.random.default_rng(0), dtype=F64, input_grad=False)
+    x, g = rng.standard_normal((4, 2, 5, 5)), rng.standard_normal((4, 3, 5, 5))
+    full(x), first(x)
+    full.backward(g)
+    assert first.backward(g) is None
+    np.testing.assert_allclose(first.weight.grad, full.weight.grad, rtol=1e-13)
+    np.testing.assert_allclose(first.bias.grad, full.bias.grad, rtol=1e-13)
+    assert first.get_config()["input_grad"] is False
+
+
+def test_input_gradients_held_by_caller_are_not_overwritten():
+    rng = np.random.default_rng(6)
+    conv = Conv1d(2, 2, 3, rng=rng, dtype=F64)
+    x = rng.standard_normal((3, 2, 8))
+    conv(x)
+    dx1 = conv.backward(np.ones((3, 2, 6)))
+    kept = dx1.copy()
+    conv(x)
+    conv.backward(2 * np.ones((3, 2, 6)))
+    np.testing.assert_array_equal(dx1, kept)

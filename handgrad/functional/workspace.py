@@ -4,8 +4,12 @@ Writing into memory that was already touched is many times faster than touching 
 allocated pages, so layers keep their large temporaries (padded inputs, unfolded windows,
 GEMM outputs) in a :class:`Workspace` and refill them on every step instead of allocating
 new arrays. A buffer handed out by ``get`` stays valid until the next ``get`` with the same
-name; arrays returned to the caller of a layer are never workspace buffers.
+name. Arrays handed to the caller (a layer's output or input gradient) come from
+:meth:`Workspace.output`, which reuses a buffer only when nothing outside the workspace
+refers to it any more (no array, view or cache holds it), and allocates otherwise.
 """
+
+import sys
 
 import numpy as np
 
@@ -25,6 +29,7 @@ class Workspace:
 
     def __init__(self):
         self._buffers = {}
+        self._outputs = {}
 
     def get(self, name, shape, dtype):
         """An uninitialized buffer of this shape and dtype (reused when it already exists)."""
@@ -50,9 +55,26 @@ class Workspace:
             buf = self._buffers[name] = np.zeros(shape, dtype)
         return buf
 
+    def output(self, name, shape, dtype, keep=2):
+        """A buffer safe to return to a caller: an earlier one of this shape whose only
+        reference is the workspace's own (so no caller, view or cache still holds it), or a
+        new one. At most ``keep`` buffers per name are remembered."""
+        shape, dtype = tuple(int(s) for s in shape), np.dtype(dtype)
+        pool = self._outputs.setdefault(name, [])
+        for i in range(len(pool)):
+            # references: the pool list and getrefcount's argument
+            if pool[i].shape == shape and pool[i].dtype == dtype and sys.getrefcount(pool[i]) == 2:
+                return pool[i]
+        buf = np.empty(shape, dtype)
+        pool.append(buf)
+        if len(pool) > keep:
+            pool.pop(0)
+        return buf
+
     def clear(self):
         """Drop every buffer (frees the memory)."""
         self._buffers.clear()
+        self._outputs.clear()
 
     def nbytes(self):
         return sum(b.nbytes for b in self._buffers.values())

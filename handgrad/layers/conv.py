@@ -44,6 +44,11 @@ class ConvNd(Layer):
     max_cols_bytes : int
         Upper bound on the unfolded-window buffer; larger batches are processed in chunks
         (the windows are then recomputed in backward instead of being kept).
+    input_grad : bool
+        Compute dL/dx in ``backward`` (default). ``False`` is for a network's first layer,
+        whose input is data: ``backward`` then updates the parameter gradients and returns
+        ``None``, skipping the column-gradient product and col2im (PyTorch likewise skips
+        the gradient of an input that does not require grad).
 
     Shape
     -----
@@ -81,7 +86,7 @@ class ConvNd(Layer):
 
     def __init__(self, num_spatial_dims, in_channels, out_channels, kernel_size, stride=1,
                  padding=0, dilation=1, groups=1, bias=True, *, weight_init=None, bias_init=None,
-                 rng=None, dtype=np.float32, max_cols_bytes=None):
+                 rng=None, dtype=np.float32, max_cols_bytes=None, input_grad=True):
         super().__init__()
         name = type(self).__name__
         nd = check_positive_int(num_spatial_dims, "num_spatial_dims", name)
@@ -101,6 +106,7 @@ class ConvNd(Layer):
         self.pads = parse_padding(padding, self.kernel_size, self.dilation, nd, name)
         self.dtype = as_dtype(dtype)
         self.max_cols_bytes = int(max_cols_bytes or self.max_cols_bytes_default)
+        self.input_grad = bool(input_grad)
         rng = as_rng(rng)
         shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
         K = math.prod(self.kernel_size)
@@ -155,7 +161,7 @@ class ConvNd(Layer):
         N, G, Co = x.shape[0], self.groups, self.out_channels
         OUT = math.prod(out)
         w = self.weight.data.reshape(G, Co // G, -1)                    # (G, Co/G, Ci/G*K)
-        y = np.empty((N, Co) + out, self.dtype)
+        y = self._ws.output("y", (N, Co) + out, self.dtype)            # returned: never aliased
         nb = self._chunk(N, out)
         for n0 in range(0, N, nb):
             xc = x[n0:n0 + nb]
@@ -182,7 +188,7 @@ class ConvNd(Layer):
         gw = self.weight.grad.reshape(G, Co // G, -1)
         spatial = x.shape[2:]
         P = tuple(s + p0 + p1 for s, (p0, p1) in zip(spatial, self.pads))
-        dx = np.empty(x.shape, self.dtype)
+        dx = self._ws.output("dx", x.shape, self.dtype) if self.input_grad else None
         nb = N if kept is not None else self._chunk(N, out)
         for n0 in range(0, N, nb):
             n = min(nb, N - n0)
@@ -195,6 +201,8 @@ class ConvNd(Layer):
             dw = self._ws.get("dw", w.shape, self.dtype)
             _gemm(gt, cols.transpose(0, 2, 1), dw)                       # (G, Co/G, Ci/G*K)
             gw += dw
+            if dx is None:                                              # input_grad=False
+                continue
             dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
             _gemm(w.transpose(0, 2, 1), gt, dcols)                       # (G, Ci/G*K, n*OUT)
             dxp = self._ws.zeros(("dxp", n), (C, n) + P, self.dtype)    # (C, n, *P)
@@ -213,6 +221,8 @@ class ConvNd(Layer):
                "kernel_size": list(self.kernel_size), "stride": list(self.stride),
                "padding": self.padding_arg, "dilation": list(self.dilation),
                "groups": self.groups, "bias": self.bias is not None, "dtype": self.dtype.name}
+        if not self.input_grad:
+            cfg["input_grad"] = False
         if type(self) is ConvNd:
             cfg = {"num_spatial_dims": self.num_spatial_dims, **cfg}
         return cfg
