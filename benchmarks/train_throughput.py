@@ -69,8 +69,9 @@ def torch_model(name):
     raise ValueError(name)
 
 
-def handgrad_runner(name, batches, rng):
+def handgrad_runner(name, batches, rng, input_grad):
     model = handgrad_model(name, rng).train()
+    model[0].input_grad = input_grad              # torch skips it too: its data needs no grad
     loss_fn = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
 
@@ -112,6 +113,8 @@ def main(argv=None):
     p.add_argument("--batch", nargs="+", type=int, default=[64, 128])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=8, help="training steps per timed round")
+    p.add_argument("--input-grad", action="store_true",
+                   help="also compute dL/dx of the first conv (torch does not: the data needs no grad)")
     p.add_argument("--threads", type=int, default=THREADS,
                    help="BLAS and torch threads (read before numpy loads; default 2)")
     args = p.parse_args(argv)
@@ -120,13 +123,14 @@ def main(argv=None):
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
     print(f"handgrad layers from: {SOURCES}; torch {torch.__version__}, {THREADS} threads; "
-          f"median of {args.rounds} interleaved rounds x {args.steps} steps")
+          f"median of {args.rounds} interleaved rounds x {args.steps} steps; "
+          f"first conv input grad: {args.input_grad}")
     print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}")
     for name in args.models:
         for batch in args.batch:
             batches = [(rng.random((batch, 1, 28, 28), dtype=np.float32),
                         rng.integers(0, 10, batch)) for _ in range(4)]
-            runners = {"handgrad": handgrad_runner(name, batches, rng), "torch": torch_runner(name, batches)}
+            runners = {"handgrad": handgrad_runner(name, batches, rng, args.input_grad), "torch": torch_runner(name, batches)}
             rates = {k: [] for k in runners}
             for _ in range(args.rounds):
                 for k, step in runners.items():
