@@ -26,7 +26,9 @@ import time
 import numpy as np
 
 import handgrad.layers as L
-from _standins import CrossEntropyLoss, Dropout, Flatten, MaxPool2d, SGD, SOURCES
+from handgrad.layers import Dropout, Flatten, MaxPool2d
+from handgrad.losses import CrossEntropyLoss
+from handgrad.optim import SGD
 
 
 
@@ -122,7 +124,7 @@ def main(argv=None):
     torch.set_num_threads(THREADS)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    print(f"handgrad layers from: {SOURCES}; torch {torch.__version__}, {THREADS} threads; "
+    print(f"torch {torch.__version__}, {THREADS} threads (both); "
           f"median of {args.rounds} interleaved rounds x {args.steps} steps; "
           f"first conv input grad: {args.input_grad}")
     print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}")
