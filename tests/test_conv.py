@@ -213,3 +213,19 @@ def test_input_gradients_held_by_caller_are_not_overwritten():
     conv(x)
     conv.backward(2 * np.ones((3, 2, 6)))
     np.testing.assert_array_equal(dx1, kept)
+
+
+@pytest.mark.parametrize("nd,k,p,d,groups", [(2, 3, 1, 1, 1), (2, (2, 5), "same", (2, 1), 2), (3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),
+                                              (2, 5, 0, 1, 1)], ids=["3x3-p1", "even-dilated-groups", "3d-asym", "5x5-valid"])
+def test_stride1_wide_col2im_matches_loop_reference(nd, k, p, d, groups):
+    rng = np.random.default_rng(11)
+    conv = ConvNd(nd, 2 * groups, 2 * groups, k, padding=p, dilation=d, groups=groups, rng=rng, dtype=F64)
+    x = rng.standard_normal((3, 2 * groups) + (7,) * nd)
+    y = conv(x)
+    P = tuple(7 + a + b for a, b in conv.pads)
+    assert conv._use_wide(y.shape[2:], P)
+    g = rng.standard_normal(y.shape)
+    dx = conv.backward(g)
+    _, rdx, rdw, _ = loop_conv(x, conv.weight.data, conv.bias.data, (1,) * nd, conv.pads, conv.dilation, groups, g)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(conv.weight.grad, rdw, rtol=1e-10, atol=1e-12)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 
 from .._checks import as_dtype, as_rng, check_input, check_positive_int
-from ..functional.im2col import col2im, im2col
+from ..functional.im2col import col2im, col2im_wide, im2col, wide_shape, wide_slack
 from ..functional.shapes import ntuple, output_size, parse_padding
 from ..functional.windows import pad_into, unpad
 from ..functional.workspace import Workspace
@@ -203,13 +203,38 @@ class ConvNd(Layer):
             gw += dw
             if dx is None:                                              # input_grad=False
                 continue
-            dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
-            _gemm(w.transpose(0, 2, 1), gt, dcols)                       # (G, Ci/G*K, n*OUT)
-            dxp = self._ws.zeros(("dxp", n), (C, n) + P, self.dtype)    # (C, n, *P)
-            col2im(dcols.reshape((C,) + self.kernel_size + (n,) + out), self.kernel_size,
-                   self.stride, self.dilation, out, dxp)
+            if self._use_wide(out, P):
+                dxp = self._padded_input_grad_wide(grad_out[n0:n0 + n], w, out, P)
+            else:
+                dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
+                _gemm(w.transpose(0, 2, 1), gt, dcols)                   # (G, Ci/G*K, n*OUT)
+                dxp = self._ws.zeros(("dxp", n), (C, n) + P, self.dtype)  # (C, n, *P)
+                col2im(dcols.reshape((C,) + self.kernel_size + (n,) + out), self.kernel_size,
+                       self.stride, self.dilation, out, dxp)
             np.copyto(dx[n0:n0 + n], unpad(dxp, self.pads, spatial).swapaxes(0, 1))
         return dx
+
+    def _use_wide(self, out, P):
+        """Stride-1 (2-D/3-D) input gradients use col2im_wide when its zero columns cost
+        at most twice the real ones; they turn K short-row slice-adds into long runs."""
+        return (self.num_spatial_dims >= 2 and all(s == 1 for s in self.stride)
+                and math.prod(P[1:]) <= 2 * math.prod(out[1:]))
+
+    def _padded_input_grad_wide(self, grad_out, w, out, P):
+        """dL/dx~ (C, n, *P) through the wide layout of handgrad/functional/im2col.py."""
+        n, Co, C, G = grad_out.shape[0], self.out_channels, self.in_channels, self.groups
+        grid = wide_shape(out, P)                                        # (O_1, P_2, ..., P_d)
+        gtw = self._ws.zeroed_once(("gtw", n), (Co, n) + grid, self.dtype)  # zeros stay off-grid
+        valid = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
+        np.copyto(gtw[valid], grad_out.swapaxes(0, 1))
+        cols_w = self._ws.get(("dcolsw", n), (G, C // G * math.prod(self.kernel_size), n * math.prod(grid)),
+                              self.dtype)
+        _gemm(w.transpose(0, 2, 1), gtw.reshape(G, Co // G, -1), cols_w)  # (G, Ci/G*K, n*prod(grid))
+        size = math.prod(P)
+        flat = self._ws.zeros(("dxpw", n), (C, n, size + wide_slack(self.kernel_size, self.dilation, P)),
+                              self.dtype)
+        col2im_wide(cols_w, self.kernel_size, self.dilation, out, P, flat)
+        return flat[:, :, :size].reshape((C, n) + P)
 
     # -- description ---------------------------------------------------------
     def macs(self, input_shape, output_shape):
