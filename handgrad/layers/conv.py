@@ -279,7 +279,18 @@ def _plain(value):
     return value
 
 
-class Conv1d(ConvNd):
+class _FixedDimsConv(ConvNd):
+    """ConvNd with ``num_spatial_dims`` fixed by the subclass's ``fixed_dims``."""
+
+    fixed_dims = None
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
+                 groups=1, bias=True, **kwargs):
+        super().__init__(self.fixed_dims, in_channels, out_channels, kernel_size, stride, padding,
+                         dilation, groups, bias, **kwargs)
+
+
+class Conv1d(_FixedDimsConv):
     """1-D convolution over ``(N, C, L)``; see :class:`ConvNd` for parameters, shapes and math.
 
     >>> import numpy as np
@@ -287,13 +298,10 @@ class Conv1d(ConvNd):
     (5, 4, 8)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, **kwargs):
-        super().__init__(1, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, **kwargs)
+    fixed_dims = 1
 
 
-class Conv2d(ConvNd):
+class Conv2d(_FixedDimsConv):
     """2-D convolution over ``(N, C, H, W)``; see :class:`ConvNd` for parameters, shapes and math.
 
     >>> import numpy as np
@@ -301,13 +309,10 @@ class Conv2d(ConvNd):
     (8, 6, 28, 28)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, **kwargs):
-        super().__init__(2, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, **kwargs)
+    fixed_dims = 2
 
 
-class Conv3d(ConvNd):
+class Conv3d(_FixedDimsConv):
     """3-D convolution over ``(N, C, D, H, W)``; see :class:`ConvNd` for parameters, shapes and math.
 
     >>> import numpy as np
@@ -315,7 +320,4 @@ class Conv3d(ConvNd):
     (2, 2, 4, 4, 4)
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, **kwargs):
-        super().__init__(3, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, **kwargs)
+    fixed_dims = 3
