@@ -169,10 +169,12 @@ class ConvNd(Layer):
             cols = self._unfold(xc, out).reshape(G, -1, n * OUT)        # (G, Ci/G*K, n*OUT)
             yt = self._ws.get(("yt", n), (G, Co // G, n * OUT), self.dtype)
             _gemm(w, cols, yt)                                          # (G, Co/G, n*OUT)
-            yt = yt.reshape(Co, n, OUT)
+            yt = yt.reshape(Co, n, OUT).transpose(1, 0, 2)                # (n, Co, OUT) view
+            yc = y[n0:n0 + n].reshape(n, Co, OUT)
             if self.bias is not None:
-                yt += self.bias.data[:, None, None]
-            np.copyto(y[n0:n0 + n].reshape(n, Co, OUT), yt.transpose(1, 0, 2))
+                np.add(yt, self.bias.data[:, None], out=yc)             # transpose + bias, one pass
+            else:
+                np.copyto(yc, yt)
         # keep the unfolded windows when the batch fit in one chunk; otherwise recompute them
         self._cache = (x, out, cols if nb >= N else None)
         return y
