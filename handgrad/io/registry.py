@@ -1,0 +1,44 @@
+"""The explicit table of layer classes a saved architecture may name.
+
+A saved architecture names layers by type (``"Linear"``); :func:`layer_class` maps the
+name back to a class through :data:`LAYER_NAMES` only, so loading a file never imports
+or calls anything outside handgrad's own layers (plus classes added with
+:func:`register_layer`).
+"""
+
+from .. import layers
+
+#: handgrad layer classes that may appear in a saved architecture (those present in
+#: handgrad.layers are registered; names of layers not built yet are skipped).
+LAYER_NAMES = (
+    "Sequential", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
+    "Flatten", "Reshape", "Dropout", "BatchNorm1d", "BatchNorm2d",
+    "ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias",
+    "MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d",
+    "AvgPoolNd", "AvgPool1d", "AvgPool2d", "AvgPool3d", "GlobalAvgPool",
+)
+
+_EXTRA = {}
+
+
+def registry():
+    """Dict of type name -> layer class for every registered layer."""
+    table = {name: getattr(layers, name) for name in LAYER_NAMES if hasattr(layers, name)}
+    table.update(_EXTRA)
+    return table
+
+
+def register_layer(cls):
+    """Allow ``cls`` (a Layer subclass) in saved architectures; usable as a class decorator."""
+    if not (isinstance(cls, type) and issubclass(cls, layers.Layer)):
+        raise TypeError(f"register_layer expected a Layer subclass, got {cls!r}")
+    _EXTRA[cls.__name__] = cls
+    return cls
+
+
+def layer_class(name):
+    table = registry()
+    if name not in table:
+        raise ValueError(f"unknown layer type {name!r} in the saved architecture; "
+                         f"known types: {sorted(table)}")
+    return table[name]
