@@ -8,10 +8,13 @@ from . import init
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
 from .parameter import Parameter
+from . import training
+from .io import load, load_checkpoint, save, save_checkpoint
 
 __version__ = "0.1.0"
 
 __all__ = [
     "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
     "gradcheck", "gradcheck_loss", "GradcheckError",
+    "training", "save", "load", "save_checkpoint", "load_checkpoint",
 ]

@@ -73,7 +73,7 @@ class EarlyStopping(Callback):
                 self.best_state = state.model.state_dict()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience:
             state.stop_training, self.stopped_epoch = True, logs["epoch"]
 
     def on_train_end(self, state):
@@ -139,5 +139,3 @@ class LambdaCallback(Callback):
             if not hasattr(Callback, name):
                 raise ValueError(f"LambdaCallback: unknown hook {name!r}")
             setattr(self, name, fn)
-
-
