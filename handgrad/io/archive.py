@@ -46,7 +46,11 @@ def write_archive(path, header, arrays):
         if reserved in arrays:
             raise ValueError(f"array name {reserved!r} is reserved for the file header")
     header = dict(header, version=FORMAT_VERSION)
-    header_json = json.dumps(header, sort_keys=True)
+    try:
+        header_json = json.dumps(header, sort_keys=True)
+    except TypeError as e:
+        raise TypeError(f"cannot save the file header as JSON ({e}); configs must hold "
+                        f"only numbers, strings, lists and dicts") from e
     arrays = {k: np.asarray(v) for k, v in arrays.items()}
     payload = dict(arrays)
     payload[HEADER_KEY] = np.array(header_json)

@@ -19,7 +19,7 @@ def architecture(model):
         return {"type": "Sequential", "layers": [architecture(layer) for layer in model]}
     if not isinstance(model, Layer):
         raise TypeError(f"expected a handgrad Layer, got {type(model).__name__}")
-    layer_class(type(model).__name__)          # unknown types fail at save time, not load time
+    layer_class(type(model).__name__, saving=True)      # unknown types fail at save time, not load time
     return {"type": type(model).__name__, "config": model.get_config()}
 
 

@@ -36,9 +36,11 @@ def register_layer(cls):
     return cls
 
 
-def layer_class(name):
+def layer_class(name, saving=False):
+    """The registered class called ``name``; a clear error when there is none."""
     table = registry()
     if name not in table:
-        raise ValueError(f"unknown layer type {name!r} in the saved architecture; "
-                         f"known types: {sorted(table)}")
+        where = "in the saved architecture" if not saving else "cannot be saved"
+        raise ValueError(f"unknown layer type {name!r} {where}; known types: {sorted(table)} "
+                         f"(add others with handgrad.io.register_layer)")
     return table[name]

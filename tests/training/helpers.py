@@ -8,6 +8,7 @@ handgrad.data, for use until those land on main.
 import numpy as np
 
 import handgrad as hg
+from handgrad.io import register_layer
 
 
 def blobs(rng, n_per_class=100, classes=3, dim=2, spread=0.6, dtype=np.float32):
@@ -122,6 +123,7 @@ class Loader:
             yield self.x[idx], self.y[idx]
 
 
+@register_layer
 class RandomNoise(hg.Layer):
     """A layer holding a Generator (like Dropout): adds N(0, 0.01) noise in training mode."""
 
