@@ -21,7 +21,7 @@ LAYER_NAMES = (
 _EXTRA = {}
 
 
-def registry():
+def layer_registry():
     """Dict of type name -> layer class for every registered layer."""
     table = {name: getattr(layers, name) for name in LAYER_NAMES if hasattr(layers, name)}
     table.update(_EXTRA)
@@ -38,7 +38,7 @@ def register_layer(cls):
 
 def layer_class(name, saving=False):
     """The registered class called ``name``; a clear error when there is none."""
-    table = registry()
+    table = layer_registry()
     if name not in table:
         where = "in the saved architecture" if not saving else "cannot be saved"
         raise ValueError(f"unknown layer type {name!r} {where}; known types: {sorted(table)} "
