@@ -107,9 +107,7 @@ def _write_csv(path, records, keys):
 
 
 def _parse(text):
-    """CSV cell -> int, float or None (empty); other text stays a string."""
-    if text == "":
-        return None
+    """CSV cell -> int or float; other text stays a string."""
     for kind in (int, float):
         try:
             return kind(text)
@@ -120,4 +118,5 @@ def _parse(text):
 
 def _read_csv(path):
     with open(path, newline="", encoding="utf-8") as f:
-        return [{k: _parse(v) for k, v in row.items()} for row in csv.DictReader(f)]
+        # an empty cell is an entry the record did not have
+        return [{k: _parse(v) for k, v in row.items() if v != ""} for row in csv.DictReader(f)]
