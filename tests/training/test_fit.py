@@ -160,3 +160,14 @@ def test_verbose_prints_one_line_per_epoch_when_not_a_terminal(capsys):
     assert len(lines) == 2 and lines[1].startswith("epoch 2/2 loss ") and "samples/s" in lines[1]
     fit(model, SoftmaxCrossEntropy(), opt, loader, epochs=1)
     assert capsys.readouterr().out == ""
+
+
+def test_progress_bars_on_a_terminal(capsys, monkeypatch):
+    import sys
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    model, opt, loader, _ = _setup()
+    fit(model, SoftmaxCrossEntropy(), opt, loader, epochs=2)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "epoch 1/2" in captured.err and "epoch 2/2" in captured.err and "12/12" in captured.err
+    assert "loss" in captured.err and "accuracy" in captured.err
