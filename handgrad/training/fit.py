@@ -85,6 +85,12 @@ def clip_grad_norm(params, max_norm):
     return norm
 
 
+def _diverged(what, epoch, step, loader, optimizer):
+    return TrainingError(
+        f"training diverged at epoch {epoch + 1}, step {step + 1} of {len(loader)}: {what}; try a "
+        f"lower learning rate (now {optimizer.lr:g}), max_grad_norm=, or check the inputs for NaN")
+
+
 def _is_plateau(schedule):
     try:
         from ..optim import ReduceLROnPlateau
@@ -159,12 +165,11 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
             for step, (x, y) in enumerate(train_loader):
                 optimizer.zero_grad()
                 out = model.forward(x)                           # (N, ...) scores or values
+                if not np.isfinite(out).all():
+                    raise _diverged("the model's output holds NaN or inf", epoch, step, train_loader, optimizer)
                 value = float(loss.forward(out, y))
                 if not math.isfinite(value):
-                    raise TrainingError(
-                        f"the loss became {value} at epoch {epoch + 1}, step {step + 1} of "
-                        f"{len(train_loader)}; try a lower learning rate (now {optimizer.lr:g}), "
-                        f"max_grad_norm=, or check the inputs for NaN")
+                    raise _diverged(f"the loss is {value}", epoch, step, train_loader, optimizer)
                 model.backward(loss.backward())
                 if max_grad_norm is not None:
                     clip_grad_norm(params, max_grad_norm)

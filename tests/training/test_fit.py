@@ -58,9 +58,17 @@ def test_nan_loss_names_epoch_and_step():
     model, opt, loader, _ = _setup()
     opt.lr = 1e30
     with np.errstate(all="ignore"), \
-            pytest.raises(TrainingError, match=r"loss became (nan|inf) at epoch \d+, step \d+ of 12"):
+            pytest.raises(TrainingError, match=r"diverged at epoch \d+, step \d+ of 12: the (loss is|model's output)"):
         fit(model, SoftmaxCrossEntropy(), opt, loader, epochs=3, verbose=False)
     assert issubclass(TrainingError, FloatingPointError)
+
+
+def test_nan_input_is_caught_at_its_step():
+    model, opt, loader, (x, y) = _setup()
+    x = x.copy()
+    x[20] = np.nan                                 # the second batch of 16 in order
+    with pytest.raises(TrainingError, match=r"at epoch 1, step 2 of 12: the model's output holds NaN"):
+        fit(model, SoftmaxCrossEntropy(), opt, Loader(x, y, 16, shuffle=False), epochs=1, verbose=False)
 
 
 def test_training_is_bitwise_reproducible_for_a_seed():
