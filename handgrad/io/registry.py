@@ -12,10 +12,10 @@ from .. import layers
 #: handgrad.layers are registered; names of layers not built yet are skipped).
 LAYER_NAMES = (
     "Sequential", "Linear", "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax",
-    "Flatten", "Reshape", "Dropout", "BatchNorm1d", "BatchNorm2d",
+    "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
     "ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias",
     "MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d",
-    "AvgPoolNd", "AvgPool1d", "AvgPool2d", "AvgPool3d", "GlobalAvgPool",
+    "AvgPoolNd", "AvgPool1d", "AvgPool2d", "AvgPool3d", "GlobalAvgPool", "GlobalMaxPool",
 )
 
 _EXTRA = {}
