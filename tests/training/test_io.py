@@ -14,7 +14,17 @@ from handgrad.training import ModelCheckpoint, fit, generators
 from ..cases import all_cases
 from .helpers import SGD, Loader, RandomNoise, SoftmaxCrossEntropy, StepLR, blobs, mlp
 
-CASES = all_cases()
+
+
+def _layer_types(layer):
+    yield type(layer).__name__
+    for _, child in layer.named_children():
+        yield from _layer_types(child)
+
+
+# layer cases built only from handgrad's registered layers (cases may also define test-only layers)
+CASES = [c for c in all_cases()
+         if set(_layer_types(c.make(np.random.default_rng(0), np.float64))) <= set(LAYER_NAMES)]
 try:
     from handgrad.models import MODELS
 except ImportError:
@@ -27,7 +37,7 @@ def test_save_load_round_trip_every_layer_case(case, tmp_path):
     layer = case.make(rng, np.float32)
     # perturb buffers so that they are not their initial values
     for name, b in layer.buffers().items():
-        b[...] = rng.standard_normal(b.shape)
+        b[...] = rng.random(b.shape) + 0.5          # positive, as running variances must be
     x = case.input(rng, np.float32)
     path = hg.save(layer, tmp_path / "m.npz")
     loaded = hg.load(path)
@@ -41,15 +51,7 @@ def test_save_load_round_trip_every_layer_case(case, tmp_path):
 
 def test_every_registered_layer_has_a_round_trip_case():
     """Each layer class in the registry appears in some tests/cases layer case."""
-    seen = set()
-
-    def collect(layer):
-        seen.add(type(layer).__name__)
-        for _, child in layer.named_children():
-            collect(child)
-
-    for case in CASES:
-        collect(case.make(np.random.default_rng(0), np.float64))
+    seen = {name for case in CASES for name in _layer_types(case.make(np.random.default_rng(0), np.float64))}
     abstract = {"ConvNd", "MaxPoolNd", "AvgPoolNd"}          # covered through their thin subclasses
     handgrad_layers = {n for n in LAYER_NAMES if hasattr(hg.layers, n)}
     missing = sorted(handgrad_layers - seen - abstract)
