@@ -62,14 +62,18 @@ def as_loader(data, batch_size, *, shuffle, rng, dtype, what):
 
 
 def generators(train_data, rng=None):
-    """The Generators a run depends on besides the model's: ``{"data": loader.rng, "fit": rng}``.
+    """The Generators a run depends on besides the model's, by name.
 
-    Pass the same dict as ``rngs=`` to :func:`handgrad.load_checkpoint` to resume exactly.
+    ``"data"``: the loader's ``rng`` (or ``rng`` itself for an ``(x, y)`` tuple, which
+    ``fit`` batches with it); ``"data.transform"``: its transform's ``rng`` (augmentation);
+    ``"fit"``: ``rng`` when it is not one of those. Pass the same dict as ``rngs=`` to
+    :func:`handgrad.load_checkpoint` to resume a run exactly.
     """
-    out = {}
-    loader_rng = getattr(train_data, "rng", None)
-    if isinstance(loader_rng, np.random.Generator):
-        out["data"] = loader_rng
+    holders = {"data": train_data, "data.transform": getattr(train_data, "transform", None)}
+    out = {name: getattr(obj, "rng", None) for name, obj in holders.items()}
+    if isinstance(train_data, tuple):
+        out["data"] = rng
+    out = {name: g for name, g in out.items() if isinstance(g, np.random.Generator)}
     if isinstance(rng, np.random.Generator) and all(g is not rng for g in out.values()):
         out["fit"] = rng
     return out
