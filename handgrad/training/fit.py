@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._checks import as_rng
+from .._checks import as_rng, check_positive_int
 from .callbacks import Callback
 from .history import History
 from .metrics import compute_metrics, labels
@@ -133,13 +133,13 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     Raises
     ------
     TrainingError
-        The loss became NaN or infinite (the message names the epoch and step).
+        The model's output or the loss became NaN or infinite (the message names the
+        epoch and step).
     """
     # -- set up ---------------------------------------------------------------
     if schedule_interval not in ("epoch", "step"):
         raise ValueError(f"fit expected schedule_interval 'epoch' or 'step', got {schedule_interval!r}")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"fit expected epochs to be an int >= 1, got {epochs!r}")
+    epochs = check_positive_int(epochs, "epochs", "fit")
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit expected Callback instances in callbacks, got {type(cb).__name__}")
@@ -184,8 +184,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                 # running figures: per-step history, progress bar, callbacks
                 n = len(x)
                 loss_sum, seen = loss_sum + value * n, seen + n
-                outputs.append(out)
-                targets.append(y)
+                outputs.append(out.copy())                       # copies: layers and loaders may
+                targets.append(np.array(y, copy=True))           # reuse their buffers next step
                 correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
                 progress.batch_end(n, value, correct)
                 history.append_step({"epoch": epoch, "step": step, "loss": value, "lr": optimizer.lr})

@@ -143,10 +143,11 @@ def test_early_stopping_unknown_monitor_message():
 
 
 @pytest.mark.parametrize("kwargs, error, match", [
-    ({"epochs": 0}, ValueError, "epochs to be an int >= 1, got 0"),
+    ({"epochs": 0}, ValueError, "fit expected epochs >= 1, got 0"),
+    ({"epochs": 2.0}, TypeError, "fit expected epochs to be an int, got float 2.0"),
     ({"epochs": 1, "schedule_interval": "batch"}, ValueError, "schedule_interval 'epoch' or 'step', got 'batch'"),
     ({"epochs": 1, "callbacks": [print]}, TypeError, "Callback instances in callbacks, got builtin_function"),
-], ids=["epochs", "interval", "callback-type"])
+], ids=["epochs-zero", "epochs-float", "interval", "callback-type"])
 def test_fit_argument_errors(kwargs, error, match):
     model, opt, loader, _ = _setup()
     with pytest.raises(error, match=match):
