@@ -52,3 +52,21 @@ def test_missing_matplotlib_message(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
     with pytest.raises(ImportError, match=r"pip install handgrad\[plot\]"):
         plots.plot_history(History([{"epoch": 0, "loss": 1.0}]), "x.png")
+
+
+class ToMaps(hg.Layer):
+    """Test-only: (N, 32) -> (N, 2, 4, 4)."""
+
+    def forward(self, x):
+        self._cache = True
+        return x.reshape(len(x), 2, 4, 4)
+
+
+def test_feature_maps_of_one_image(tmp_path):
+    rng = np.random.default_rng(0)
+    net = hg.Sequential(hg.Linear(16, 32, rng=rng), ToMaps(), hg.ReLU())
+    image = rng.random((16,)).astype(np.float32)
+    assert _is_png(plots.plot_feature_maps(net, image, tmp_path / "maps.png"))
+    assert net.training
+    with pytest.raises(ValueError, match=r"found no layer with \(N, C, H, W\) output; last shape \(1, 32\)"):
+        plots.plot_feature_maps(hg.Sequential(hg.Linear(16, 32, rng=rng)), image, tmp_path / "m.png")
