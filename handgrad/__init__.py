@@ -5,8 +5,11 @@ numerically (:mod:`handgrad.gradcheck`).
 """
 
 from . import init
+from . import optim
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
+from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, LeakyReLU, Sigmoid, Softmax, Tanh
+from . import losses
 from .parameter import Parameter
 from . import training
 from .io import load, load_checkpoint, save, save_checkpoint
@@ -18,3 +21,4 @@ __all__ = [
     "gradcheck", "gradcheck_loss", "GradcheckError",
     "training", "save", "load", "save_checkpoint", "load_checkpoint",
 ]
+__all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "losses"]

@@ -97,3 +97,29 @@ def as_rng(rng, owner="rng"):
     if isinstance(rng, np.random.Generator):
         return rng
     raise TypeError(f"{owner} expected a numpy.random.Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def check_real(value, name, owner, *, low=None, high=None, low_open=False, high_open=False):
+    """Require a real number (not bool) inside an interval; returns it as a float.
+
+    ``low``/``high`` are the bounds (None: unbounded); ``*_open`` excludes the bound.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner} expected {name} to be a number, got {type(value).__name__} {value!r}")
+    value = float(value)
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high or value != value:
+        left = "-inf" if low is None else f"{low:g}"
+        right = "inf" if high is None else f"{high:g}"
+        bracket = ("(" if low_open or low is None else "[") + f"{left}, {right}" + (
+            ")" if high_open or high is None else "]")
+        raise ValueError(f"{owner} expected {name} in {bracket}, got {value}")
+    return value
+
+
+def check_bool(value, name, owner):
+    """Require a bool (or NumPy bool); returns a Python bool."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{owner} expected {name} to be a bool, got {type(value).__name__} {value!r}")
+    return bool(value)

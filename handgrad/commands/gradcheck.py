@@ -3,7 +3,9 @@
 import numpy as np
 
 from .. import layers as L
+from .. import losses as Ls
 from ..gradcheck import gradcheck
+from ..gradcheck import gradcheck_loss
 
 
 def _cases():
@@ -12,6 +14,40 @@ def _cases():
     return [
         ("Linear", lambda rng: L.Linear(5, 4, rng=rng, dtype=f64), (3, 5)),
         ("ReLU", lambda rng: L.ReLU(), (3, 7)),
+        ("LeakyReLU", lambda rng: L.LeakyReLU(0.1), (3, 7)),
+        ("Sigmoid", lambda rng: L.Sigmoid(), (3, 7)),
+        ("Tanh", lambda rng: L.Tanh(), (3, 7)),
+        ("Softmax", lambda rng: L.Softmax(), (3, 7)),
+        ("Flatten", lambda rng: L.Flatten(), (2, 3, 2, 2)),
+        # the same mask at every evaluation: re-seed the layer's generator before each forward
+        ("Dropout", lambda rng: L.Dropout(0.3, rng=0), (4, 6), lambda layer: (lambda: layer.reseed(0))),
+        ("BatchNorm1d", lambda rng: _randomized(L.BatchNorm1d(4, dtype=f64), rng), (6, 4)),
+        ("BatchNorm1d-3d", lambda rng: _randomized(L.BatchNorm1d(3, dtype=f64), rng), (4, 3, 5)),
+        ("BatchNorm2d", lambda rng: _randomized(L.BatchNorm2d(3, dtype=f64), rng), (3, 3, 4, 4)),
+        ("BatchNorm2d-eval", lambda rng: _randomized(L.BatchNorm2d(3, dtype=f64), rng).eval(), (3, 3, 4, 4)),
+    ]
+
+
+def _randomized(bn, rng):
+    """A BatchNorm with random affine parameters and running statistics (a stricter check)."""
+    bn.weight.data[...] = rng.uniform(0.5, 1.5, bn.num_features)
+    bn.bias.data[...] = rng.standard_normal(bn.num_features)
+    bn.running_mean[...] = rng.standard_normal(bn.num_features)
+    bn.running_var[...] = rng.uniform(0.5, 2.0, bn.num_features)
+    return bn
+
+
+def _loss_cases():
+    """(label, loss, prediction shape, target(rng)). Predictions are float64 normal draws."""
+    labels = lambda rng: rng.integers(0, 5, 4)                      # noqa: E731
+    probs = lambda rng: rng.dirichlet(np.ones(5), 4)                # noqa: E731
+    return [
+        ("CrossEntropyLoss", Ls.CrossEntropyLoss(), (4, 5), labels),
+        ("CrossEntropyLoss-smooth", Ls.CrossEntropyLoss(label_smoothing=0.2), (4, 5), labels),
+        ("CrossEntropyLoss-probs-sum", Ls.CrossEntropyLoss(reduction="sum"), (4, 5), probs),
+        ("CategoricalCrossEntropy", Ls.CategoricalCrossEntropy(), (4, 5), labels),
+        ("MSELoss", Ls.MSELoss(), (4, 3), lambda rng: rng.standard_normal((4, 3))),
+        ("BCEWithLogitsLoss", Ls.BCEWithLogitsLoss(), (4, 3), lambda rng: rng.uniform(0, 1, (4, 3))),
     ]
 
 
@@ -27,21 +63,34 @@ def add_parser(sub):
 def run(args):
     rng = np.random.default_rng(args.seed)
     cases = _cases()
+    loss_cases = _loss_cases()
     if args.only:
         known = {c[0] for c in cases}
+        known |= {c[0] for c in loss_cases}
         unknown = [n for n in args.only if n not in known]
         if unknown:
             raise SystemExit(f"handgrad gradcheck: unknown layer(s) {unknown}; choose from {sorted(known)}")
         cases = [c for c in cases if c[0] in args.only]
+        loss_cases = [c for c in loss_cases if c[0] in args.only]
     print(f"{'layer':<28} {'tensor':<12} {'max rel err':>12}  result")
     failures = 0
-    for label, factory, shape in cases:
+    for label, factory, shape, *hook in cases:
         layer = factory(rng)
         x = rng.standard_normal(shape)
         x += np.sign(x) * 0.05  # keep inputs away from kinks at 0 (ReLU family)
-        report = gradcheck(layer, x, rng=rng, raise_on_failure=False)
+        before = hook[0](layer) if hook else None   # optional: before_forward built from the layer
+        report = gradcheck(layer, x, rng=rng, raise_on_failure=False, before_forward=before)
         for t in report.tensors:
             print(f"{label:<28} {t.name:<12} {t.max_rel_err:>12.2e}  {'ok' if t.passed else 'FAILED'}")
         failures += not report.passed
+    for label, loss, shape, make_target in loss_cases:
+        prediction = rng.standard_normal(shape)
+        if isinstance(loss, Ls.CategoricalCrossEntropy):
+            prediction = rng.dirichlet(np.ones(shape[1]), shape[0]) * 0.9 + 0.1 / shape[1]
+        report = gradcheck_loss(loss, prediction, make_target(rng), rng=rng, raise_on_failure=False)
+        for t in report.tensors:
+            print(f"{label:<28} {t.name:<12} {t.max_rel_err:>12.2e}  {'ok' if t.passed else 'FAILED'}")
+        failures += not report.passed
+    cases = cases + loss_cases
     print(f"{len(cases) - failures} passed, {failures} failed")
     return 1 if failures else 0

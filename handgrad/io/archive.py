@@ -99,37 +99,3 @@ def read_archive(path, expected_format):
     if digest(header_json, arrays) != stored_digest:
         raise HandgradFileError(f"{path!r} is corrupted: its sha256 does not match the stored one")
     return header, arrays
-
-
-def flatten_state(state, prefix, arrays):
-    """Replace every ndarray inside nested dicts/lists by ``{"__array__": key}``, storing it in ``arrays``.
-
-    Returns a JSON-able copy of ``state``; NumPy scalars become Python numbers.
-    """
-    if isinstance(state, np.ndarray):
-        arrays[prefix] = state
-        return {"__array__": prefix}
-    if isinstance(state, dict):
-        for k in state:
-            if not isinstance(k, str):
-                raise TypeError(f"state keys must be strings to be saved, got {k!r} in {prefix!r}")
-        return {k: flatten_state(v, f"{prefix}/{k}", arrays) for k, v in state.items()}
-    if isinstance(state, (list, tuple)):
-        return [flatten_state(v, f"{prefix}/{i}", arrays) for i, v in enumerate(state)]
-    if isinstance(state, np.generic):
-        return state.item()
-    if state is None or isinstance(state, (bool, int, float, str)):
-        return state
-    raise TypeError(f"cannot save {type(state).__name__} at {prefix!r}: only arrays, numbers, "
-                    f"strings, lists and dicts are stored")
-
-
-def unflatten_state(tree, arrays):
-    """Inverse of :func:`flatten_state` (lists stay lists)."""
-    if isinstance(tree, dict):
-        if set(tree) == {"__array__"}:
-            return arrays[tree["__array__"]].copy()
-        return {k: unflatten_state(v, arrays) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [unflatten_state(v, arrays) for v in tree]
-    return tree

@@ -3,8 +3,8 @@
 A checkpoint file (see :mod:`handgrad.io.archive`) holds
 
 * the model's architecture and weights/buffers (as :func:`handgrad.save` does);
-* the optimizer's and the schedule's ``state_dict()``, arrays stored as arrays and the
-  rest as JSON;
+* the optimizer's and the schedule's ``state_dict()``, split by
+  :func:`handgrad.optim.split_state` into arrays and JSON;
 * the number of finished epochs, the run configuration and the History;
 * the state of every ``numpy.random.Generator`` of the run: those passed in
   ``rng_states`` (data shuffling, augmentation) and every generator held by a layer
@@ -15,7 +15,8 @@ A checkpoint file (see :mod:`handgrad.io.archive`) holds
 
 import numpy as np
 
-from .archive import flatten_state, read_archive, unflatten_state, write_archive
+from ..optim.state import join_state, split_state
+from .archive import read_archive, write_archive
 from .model_file import architecture, build, model_arrays, restore_model
 
 CHECKPOINT_FORMAT = "handgrad-checkpoint"
@@ -61,12 +62,18 @@ def save_checkpoint(path, model, optimizer=None, schedule=None, epoch=0, rng_sta
     arrays = model_arrays(model)
     generators = dict(rng_states or {})
     generators.update(layer_generators(model))
+    states = {}
+    for name, obj in (("optimizer", optimizer), ("schedule", schedule)):
+        states[name] = None
+        if obj is not None:
+            states[name], more = split_state(obj.state_dict(), prefix=name)
+            arrays.update(more)
     header = {
         "format": CHECKPOINT_FORMAT,
         "architecture": architecture(model),
         "epoch": int(epoch),
-        "optimizer": None if optimizer is None else flatten_state(optimizer.state_dict(), "optimizer", arrays),
-        "schedule": None if schedule is None else flatten_state(schedule.state_dict(), "schedule", arrays),
+        "optimizer": states["optimizer"],
+        "schedule": states["schedule"],
         "rng_states": {k: _generator_state(g, k) for k, g in generators.items()},
         "history": None if history is None else history.to_dict(),
         "config": config,
@@ -117,8 +124,8 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, rngs=None):
             raise ValueError(f"checkpoint {path!r} has no state for generator {name!r}; "
                              f"it holds {sorted(saved_rngs)}")
         g.bit_generator.state = saved_rngs[name]
-    opt_state = None if header["optimizer"] is None else unflatten_state(header["optimizer"], arrays)
-    sched_state = None if header["schedule"] is None else unflatten_state(header["schedule"], arrays)
+    opt_state = None if header["optimizer"] is None else join_state(header["optimizer"], arrays)
+    sched_state = None if header["schedule"] is None else join_state(header["schedule"], arrays)
     for obj, state, what in ((optimizer, opt_state, "optimizer"), (schedule, sched_state, "schedule")):
         if obj is not None:
             if state is None:

@@ -1,7 +1,12 @@
 """Layers: each file holds one concept, its forward next to its backward."""
 
 from .activations import ReLU
+from .activations import LeakyReLU, Sigmoid, Softmax, Tanh
 from .base import Layer, Sequential
+from .dropout import Dropout
 from .linear import Linear
+from .normalization import BatchNorm1d, BatchNorm2d
+from .reshape import Flatten
 
 __all__ = ["Layer", "Sequential", "Linear", "ReLU"]
+__all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d"]

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import as_rng, check_positive_int
+from ..optim import ReduceLROnPlateau, clip_grad_norm
 from .callbacks import Callback
 from .history import History
 from .metrics import compute_metrics, labels
@@ -79,28 +80,10 @@ def generators(train_data, rng=None):
     return out
 
 
-def clip_grad_norm(params, max_norm):
-    """Scale all gradients so that their joint L2 norm is at most ``max_norm``. Returns the norm before."""
-    grads = [p.grad for p in params]
-    norm = math.sqrt(sum(float(np.vdot(g, g)) for g in grads))
-    if norm > max_norm:
-        for g in grads:
-            g *= max_norm / (norm + 1e-12)
-    return norm
-
-
 def _diverged(what, epoch, step, loader, optimizer):
     return TrainingError(
         f"training diverged at epoch {epoch + 1}, step {step + 1} of {len(loader)}: {what}; try a "
         f"lower learning rate (now {optimizer.lr:g}), max_grad_norm=, or check the inputs for NaN")
-
-
-def _is_plateau(schedule):
-    try:
-        from ..optim import ReduceLROnPlateau
-    except ImportError:          # TODO(train): drop once handgrad.optim is on main
-        return False
-    return isinstance(schedule, ReduceLROnPlateau)
 
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
@@ -143,7 +126,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit expected Callback instances in callbacks, got {type(cb).__name__}")
-    plateau = schedule is not None and _is_plateau(schedule)
+    plateau = isinstance(schedule, ReduceLROnPlateau)
     if plateau and schedule_interval == "step":
         raise ValueError("ReduceLROnPlateau needs a metric once per epoch; use schedule_interval='epoch'")
     rng = as_rng(rng) if rng is not None or isinstance(train_data, tuple) else None

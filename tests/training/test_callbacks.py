@@ -2,23 +2,25 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.optim import SGD
+from handgrad.losses import CrossEntropyLoss
 from handgrad.training import CSVLogger, History, JSONLogger, LambdaCallback, ModelCheckpoint, fit, generators
 
-from .helpers import SGD, Loader, SoftmaxCrossEntropy, blobs, mlp
+from .helpers import Loader, blobs, mlp
 
 
 def _setup(seed=0):
     rng = np.random.default_rng(seed)
     x, y = blobs(rng, n_per_class=30)
     model = mlp(rng)
-    return model, SGD(model.parameters(), lr=0.1), Loader(x, y, 16, rng=rng), (x, y)
+    return model, SGD(model.parameters(), lr=0.1, momentum=0.9), Loader(x, y, 16, rng=rng), (x, y)
 
 
 def test_csv_and_json_loggers_write_the_history_each_epoch(tmp_path):
     model, opt, loader, _ = _setup()
     sizes = []
     watch = LambdaCallback(on_epoch_end=lambda state, logs: sizes.append(len(History.from_json(tmp_path / "h.json"))))
-    h = fit(model, SoftmaxCrossEntropy(), opt, loader, epochs=3, verbose=False,
+    h = fit(model, CrossEntropyLoss(), opt, loader, epochs=3, verbose=False,
             callbacks=[CSVLogger(tmp_path / "h.csv", tmp_path / "steps.csv"), JSONLogger(tmp_path / "h.json"), watch])
     assert sizes == [1, 2, 3]
     assert History.from_json(tmp_path / "h.json") == h
@@ -31,7 +33,7 @@ def test_model_checkpoint_best_only_follows_the_monitor(tmp_path):
     score = LambdaCallback(on_epoch_end=lambda state, logs: logs.__setitem__("score", next(scores)))
     ckpt = ModelCheckpoint(tmp_path / "best-{epoch}.npz", monitor="score", save_best_only=True,
                            config={"seed": 0})
-    fit(model, SoftmaxCrossEntropy(), opt, loader, epochs=4, callbacks=[score, ckpt], verbose=False)
+    fit(model, CrossEntropyLoss(), opt, loader, epochs=4, callbacks=[score, ckpt], verbose=False)
     assert [p.rsplit("-", 1)[1] for p in ckpt.saved] == ["1.npz", "2.npz", "4.npz"]
     last = hg.load_checkpoint(ckpt.saved[-1])
     assert last.epoch == 4 and last.config == {"seed": 0}

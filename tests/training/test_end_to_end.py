@@ -4,9 +4,11 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.optim import SGD
+from handgrad.losses import CrossEntropyLoss
 from handgrad.training import evaluate, fit
 
-from .helpers import SGD, Loader, SoftmaxCrossEntropy, mlp
+from .helpers import Loader, mlp
 
 
 def spirals(rng, n_per_class=200, noise=0.15):
@@ -26,8 +28,8 @@ def test_mlp_learns_two_spirals():
     xt, yt = spirals(rng, 200)
     model = mlp(rng, sizes=(2, 64, 64, 2))
     opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
-    fit(model, SoftmaxCrossEntropy(), opt, Loader(x, y, 32, rng=rng), epochs=60, verbose=False)
-    assert evaluate(model, SoftmaxCrossEntropy(), (xt, yt))["accuracy"] > 0.95
+    fit(model, CrossEntropyLoss(), opt, Loader(x, y, 32, rng=rng), epochs=60, verbose=False)
+    assert evaluate(model, CrossEntropyLoss(), (xt, yt))["accuracy"] > 0.95
 
 
 def test_mlp_learns_mnist_digits(mnist_dir):
@@ -38,5 +40,5 @@ def test_mlp_learns_mnist_digits(mnist_dir):
     rng = np.random.default_rng(0)
     model = mlp(rng, sizes=(784, 128, 10))
     opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
-    fit(model, SoftmaxCrossEntropy(), opt, Loader(x[:5000], y[:5000], 64, rng=rng), epochs=4, verbose=False)
-    assert evaluate(model, SoftmaxCrossEntropy(), (x[5000:], y[5000:]))["accuracy"] >= 0.90
+    fit(model, CrossEntropyLoss(), opt, Loader(x[:5000], y[:5000], 64, rng=rng), epochs=4, verbose=False)
+    assert evaluate(model, CrossEntropyLoss(), (x[5000:], y[5000:]))["accuracy"] >= 0.90

@@ -6,13 +6,15 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.optim import SGD, StepLR
+from handgrad.losses import CrossEntropyLoss
 from handgrad.io import HandgradFileError, architecture, register_layer
 from handgrad.io import registry as registry_module
 from handgrad.io.registry import LAYER_NAMES
 from handgrad.training import ModelCheckpoint, fit, generators
 
 from ..cases import all_cases
-from .helpers import SGD, Loader, RandomNoise, SoftmaxCrossEntropy, StepLR, blobs, mlp
+from .helpers import Loader, blobs, mlp
 
 
 
@@ -185,12 +187,12 @@ def test_failed_write_leaves_the_old_file_in_place(tmp_path):
 # -- checkpoints and exact resume ------------------------------------------------------
 
 def _run(tmp_path, epochs, *, interrupt_after=None, resume_from=None):
-    """Train the noisy MLP; optionally checkpoint every epoch and stop, or resume a checkpoint."""
+    """Train an MLP with dropout; optionally checkpoint every epoch and stop, or resume a checkpoint."""
     rng = np.random.default_rng(7)
     x, y = blobs(rng, n_per_class=40)
     layers = mlp(rng).layers
-    model = hg.Sequential(layers[0], RandomNoise(np.random.default_rng(8)), *layers[1:])
-    opt = SGD(model.parameters(), lr=0.05)
+    model = hg.Sequential(layers[0], hg.Dropout(0.3, rng=np.random.default_rng(8)), *layers[1:])
+    opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
     sched = StepLR(opt, step_size=1, gamma=0.7)
     loader = Loader(x, y, 16, rng=np.random.default_rng(9))
     start, history = 0, None
@@ -198,7 +200,7 @@ def _run(tmp_path, epochs, *, interrupt_after=None, resume_from=None):
         ckpt = hg.load_checkpoint(resume_from, model, opt, sched, rngs=generators(loader))
         start, history = ckpt.epoch, ckpt.history
     callbacks = [ModelCheckpoint(tmp_path / "ckpt-{epoch}.npz", save_best_only=False)]
-    fit(model, SoftmaxCrossEntropy(), opt, loader, epochs=interrupt_after or epochs, schedule=sched,
+    fit(model, CrossEntropyLoss(), opt, loader, epochs=interrupt_after or epochs, schedule=sched,
         callbacks=callbacks, verbose=False, start_epoch=start, history=history)
     return model, history
 
@@ -218,8 +220,9 @@ def test_checkpoint_contents(tmp_path):
     ckpt = hg.load_checkpoint(tmp_path / "ckpt-2.npz")
     assert ckpt.epoch == 2 and len(ckpt.history) == 2
     assert sorted(ckpt.rng_states) == ["data", "layer:1"]
-    assert ckpt.schedule_state == {"count": 2, "base_lr": 0.05}
-    assert sorted(ckpt.optimizer_state["velocity"]) == sorted(model.parameters())
+    assert ckpt.schedule_state["type"] == "StepLR" and ckpt.schedule_state["last_step"] == 2
+    assert ckpt.optimizer_state["step"] == 2 * 8                     # 2 epochs of 8 batches
+    assert sorted(ckpt.optimizer_state["state"]) == sorted(model.parameters())
     for k, v in model.state_dict().items():
         np.testing.assert_array_equal(ckpt.model.state_dict()[k], v)
 
@@ -230,7 +233,7 @@ def test_checkpoint_missing_generator_message(tmp_path):
     with pytest.raises(ValueError, match="has no state for generator 'data'"):
         hg.load_checkpoint(tmp_path / "c.npz", model, rngs={"data": np.random.default_rng()})
     with pytest.raises(ValueError, match="holds no optimizer state"):
-        hg.load_checkpoint(tmp_path / "c.npz", model, optimizer=SGD(model.parameters()))
+        hg.load_checkpoint(tmp_path / "c.npz", model, optimizer=SGD(model.parameters(), lr=0.1))
 
 
 def test_archive_is_a_zip_of_npy_files(tmp_path):

@@ -1,0 +1,186 @@
+"""Batch normalization over every axis but the channel axis (1). Math: docs/batchnorm.md."""
+
+import numbers
+
+import numpy as np
+
+from .._checks import as_dtype, as_rng, check_input, check_positive_int, check_probability
+from ..init import Constant, make_parameter
+from .base import Layer
+
+
+class _BatchNorm(Layer):
+    r"""Shared implementation of :class:`BatchNorm1d` and :class:`BatchNorm2d`.
+
+    Statistics are taken per channel ``c`` over the ``M = N * prod(spatial)`` entries of
+    the axes ``(0, 2, 3, ...)``. Reductions run directly on those axes (no transposes) and
+    in the input's dtype (float32 stays float32).
+    """
+
+    _ranks = ()          # allowed input ranks
+    _layout = ""         # for messages
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, *, rng=None,
+                 dtype=np.float32):
+        super().__init__()
+        owner = type(self).__name__
+        self.num_features = check_positive_int(num_features, "num_features", owner)
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ValueError(f"{owner} expected eps > 0, got {eps!r}")
+        self.eps = float(eps)
+        self.momentum = check_probability(momentum, "momentum", owner, include_one=True)
+        self.affine = bool(affine)
+        self.dtype = as_dtype(dtype)
+        rng = as_rng(rng)
+        C = self.num_features
+        self.weight = self.bias = None
+        if self.affine:
+            self.weight = make_parameter(Constant(1.0), (C,), C, C, rng, self.dtype, owner)
+            self.bias = make_parameter(Constant(0.0), (C,), C, C, rng, self.dtype, owner)
+        self.running_mean = np.zeros(C, self.dtype)
+        self.running_var = np.ones(C, self.dtype)
+
+    buffer_names = ("running_mean", "running_var")
+
+    def _check(self, x):
+        name = f"{type(self).__name__}({self.num_features})"
+        check_input(x, name, ndim=self._ranks, dtype=self.dtype, layout=self._layout,
+                    axis_size=(1, self.num_features))
+
+    def forward(self, x):
+        self._check(x)
+        axes = (0,) + tuple(range(2, x.ndim))               # every axis but the channel axis
+        bshape = (1, self.num_features) + (1,) * (x.ndim - 2)  # per-channel values broadcast
+        M = x.size // self.num_features                     # entries per channel
+        if self.training:
+            if M < 2:
+                raise ValueError(f"{type(self).__name__} in training mode needs more than one value "
+                                 f"per channel to compute a variance, got input shape {x.shape}; "
+                                 f"use a batch of at least 2 or call .eval()")
+            mean = x.mean(axis=axes)                         # (C,)
+            xc = x - mean.reshape(bshape)                    # x - mu
+            var = np.mean(xc * xc, axis=axes)                # (C,) biased variance
+            inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
+            xhat = xc
+            xhat *= inv_std.reshape(bshape)                  # in place: xc is our own temporary
+            m = self.dtype.type(self.momentum)
+            # running statistics use the unbiased variance, as PyTorch does; updated in place
+            self.running_mean *= 1 - m
+            self.running_mean += m * mean
+            self.running_var *= 1 - m
+            self.running_var += (m * M / (M - 1)) * var
+        else:
+            inv_std = 1 / np.sqrt(self.running_var + self.dtype.type(self.eps))
+            xhat = (x - self.running_mean.reshape(bshape)) * inv_std.reshape(bshape)
+        y = xhat
+        if self.affine:
+            y = xhat * self.weight.data.reshape(bshape)
+            y += self.bias.data.reshape(bshape)
+        self._cache = (self.training, xhat, inv_std, axes, bshape)
+        return y
+
+    def backward(self, grad_out):
+        batch_stats, xhat, inv_std, axes, bshape = self._saved()
+        g = grad_out
+        sum_g = g.sum(axis=axes)                             # (C,) = dL/dbeta
+        sum_gx = np.sum(g * xhat, axis=axes)                 # (C,) = dL/dgamma
+        scale = inv_std                                      # 1 / sigma, (C,)
+        if self.affine:
+            self.weight.grad += sum_gx
+            self.bias.grad += sum_g
+            scale = self.weight.data * inv_std               # gamma / sigma
+        if not batch_stats:                                  # eval: an affine map per channel
+            return g * scale.reshape(bshape)
+        M = g.size // self.num_features
+        # dx = (gamma / sigma) / M * (M g - sum g - xhat * sum(g xhat)), with in-place steps
+        dx = xhat * sum_gx.reshape(bshape)
+        dx += sum_g.reshape(bshape)
+        np.subtract(g * g.dtype.type(M), dx, out=dx)
+        dx *= (scale / M).reshape(bshape)
+        return dx
+
+    def macs(self, input_shape, output_shape):
+        return 2 * int(np.prod(input_shape, dtype=np.int64))
+
+    def get_config(self):
+        return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
+                "affine": self.affine, "dtype": self.dtype.name}
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class BatchNorm1d(_BatchNorm):
+    r"""Batch normalization of ``(N, C)`` features or ``(N, C, L)`` sequences, per channel.
+
+    Parameters
+    ----------
+    num_features : int
+        Number of channels ``C``.
+    eps : float
+        Added to the variance before the square root (default 1e-5).
+    momentum : float in [0, 1]
+        Weight of the current batch in the running statistics (default 0.1).
+    affine : bool
+        Learn a per-channel scale ``weight`` (gamma, init 1) and shift ``bias`` (beta, init 0).
+    rng : numpy.random.Generator or int, optional
+        Unused by the constant initial values; accepted like every layer's.
+    dtype : float32 (default) or float64
+
+    Shape
+    -----
+    - Input: ``(N, C)`` or ``(N, C, L)``; output: same shape.
+    - ``weight``, ``bias``, ``running_mean``, ``running_var``: ``(C,)``
+
+    Notes
+    -----
+    In training mode, over the :math:`M` entries of channel :math:`c`:
+
+    .. math::
+        \mu = \frac1M \sum x, \quad \sigma^2 = \frac1M \sum (x-\mu)^2, \quad
+        \hat x = \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}}, \quad y = \gamma \hat x + \beta
+
+    and the running statistics become
+    :math:`r_\mu \leftarrow (1-m) r_\mu + m\mu`,
+    :math:`r_{\sigma^2} \leftarrow (1-m) r_{\sigma^2} + m \frac{M}{M-1}\sigma^2` (unbiased).
+    In evaluation mode :math:`\mu, \sigma^2` are the running values. Gradients
+    (through the batch statistics in training mode):
+
+    .. math::
+        \frac{\partial L}{\partial \gamma} = \sum g \hat x, \quad
+        \frac{\partial L}{\partial \beta} = \sum g, \quad
+        \frac{\partial L}{\partial x} = \frac{\gamma}{M\sqrt{\sigma^2+\epsilon}}
+        \Big(M g - \sum g - \hat x \sum g \hat x\Big)
+
+    Math: docs/batchnorm.md.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> BatchNorm1d(8)(np.random.default_rng(0).standard_normal((4, 8), dtype=np.float32)).shape
+    (4, 8)
+    """
+
+    _ranks = (2, 3)
+    _layout = "(N, C) or (N, C, L)"
+
+
+class BatchNorm2d(_BatchNorm):
+    r"""Batch normalization of images ``(N, C, H, W)``, per channel over ``N, H, W``.
+
+    Same parameters, statistics and gradients as :class:`BatchNorm1d`, with
+    :math:`M = N H W` entries per channel. Math: docs/batchnorm.md.
+
+    Shape
+    -----
+    - Input: ``(N, C, H, W)`` (channels first); output: same shape.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> BatchNorm2d(3)(np.zeros((2, 3, 5, 5), np.float32)).shape
+    (2, 3, 5, 5)
+    """
+
+    _ranks = (4,)
+    _layout = "(N, C, H, W)"
