@@ -5,6 +5,7 @@ numerically (:mod:`handgrad.gradcheck`).
 """
 
 from . import init
+from . import data
 from . import optim
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import as_rng, check_positive_int
+from ..data import DataLoader, to_float
 from ..optim import ReduceLROnPlateau, clip_grad_norm
 from .callbacks import Callback
 from .history import History
@@ -54,7 +55,6 @@ def as_loader(data, batch_size, *, shuffle, rng, dtype, what):
         if batch_size is None:
             raise ValueError(f"{what} was given as an (x, y) tuple; pass batch_size= too "
                              f"(or pass a handgrad.data.DataLoader)")
-        from ..data import DataLoader
         return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, rng=rng, dtype=dtype)
     if not (hasattr(data, "__iter__") and hasattr(data, "__len__")):
         raise TypeError(f"{what} must be an (x, y) tuple or a loader (iterable of (x, y) batches "
@@ -200,18 +200,9 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     return history
 
 
-def _batches(data, batch_size, what):
-    """Iterate ``(x, y)`` batches of a loader or of an ``(x, y)`` tuple (in order)."""
-    if isinstance(data, tuple) and len(data) == 2:
-        x, y = data
-        for i in range(0, len(x), batch_size):
-            yield x[i:i + batch_size], y[i:i + batch_size]
-    else:
-        yield from as_loader(data, None, shuffle=False, rng=None, dtype=None, what=what)
-
-
 def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
-    """Mean loss and metrics of ``model`` (in eval mode) over ``data`` (loader or ``(x, y)``).
+    """Mean loss and metrics of ``model`` (in eval mode) over ``data`` (loader or ``(x, y)``, the
+    tuple batched in order by ``handgrad.data.DataLoader``).
 
     Returns a dict ``{"loss": ..., <metric>: ...}``; the model's mode is restored after.
     """
@@ -219,7 +210,8 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
     model.eval()
     try:
         outputs, targets, loss_sum, seen = [], [], 0.0, 0
-        for x, y in _batches(data, batch_size, "data"):
+        loader = as_loader(data, batch_size, shuffle=False, rng=None, dtype=model_dtype(model), what="data")
+        for x, y in loader:
             out = model.forward(x)
             if loss is not None:
                 loss_sum += float(loss.forward(out, y)) * len(x)
@@ -236,10 +228,16 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
 
 
 def predict(model, x, batch_size=256):
-    """Outputs of ``model`` for ``x`` computed in batches in eval mode (mode restored after)."""
+    """Outputs of ``model`` for ``x`` computed in batches in eval mode (mode restored after).
+
+    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do.
+    """
+    dtype = model_dtype(model)
     was_training = model.training
     model.eval()
     try:
-        return np.concatenate([model.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+        batches = (x[i:i + batch_size] for i in range(0, len(x), batch_size))
+        return np.concatenate([model.forward(to_float(xb, dtype.type) if xb.dtype == np.uint8 else xb)
+                               for xb in batches])
     finally:
         model.train(was_training)

@@ -1,8 +1,4 @@
-"""Small data sets, models and a loader shared by the training tests.
-
-``Loader`` follows handgrad.data.DataLoader's interface (iterable of (x, y) batches with
-len(), shuffled by its ``rng``), for use until that lands on main.
-"""
+"""Small data sets and models shared by the training tests."""
 
 import numpy as np
 
@@ -27,20 +23,3 @@ def mlp(rng, sizes=(2, 16, 3), dtype=np.float32):
         if i < len(sizes) - 2:
             layers.append(hg.ReLU())
     return hg.Sequential(*layers)
-
-
-class Loader:
-    """Shuffling mini-batch loader holding its Generator as ``rng``."""
-
-    def __init__(self, x, y, batch_size, rng=None, shuffle=True):
-        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
-        self.rng = rng if rng is not None else np.random.default_rng(0)
-
-    def __len__(self):
-        return -(-len(self.x) // self.batch_size)
-
-    def __iter__(self):
-        order = self.rng.permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
-        for i in range(0, len(order), self.batch_size):
-            idx = order[i:i + self.batch_size]
-            yield self.x[idx], self.y[idx]

@@ -2,18 +2,20 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.data import DataLoader
 from handgrad.optim import SGD
 from handgrad.losses import CrossEntropyLoss
 from handgrad.training import CSVLogger, History, JSONLogger, LambdaCallback, ModelCheckpoint, fit, generators
 
-from .helpers import Loader, blobs, mlp
+from .helpers import blobs, mlp
 
 
 def _setup(seed=0):
     rng = np.random.default_rng(seed)
     x, y = blobs(rng, n_per_class=30)
     model = mlp(rng)
-    return model, SGD(model.parameters(), lr=0.1, momentum=0.9), Loader(x, y, 16, rng=rng), (x, y)
+    loader = DataLoader(x, y, 16, shuffle=True, rng=rng)
+    return model, SGD(model.parameters(), lr=0.1, momentum=0.9), loader, (x, y)
 
 
 def test_csv_and_json_loggers_write_the_history_each_epoch(tmp_path):

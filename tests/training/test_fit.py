@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.data import DataLoader
 from handgrad.optim import SGD, ReduceLROnPlateau, StepLR
 from handgrad.losses import CrossEntropyLoss, MSELoss
 from handgrad.training import Callback, EarlyStopping, TrainingError, evaluate, fit, predict
 
-from .helpers import Loader, blobs, mlp
+from .helpers import blobs, mlp
 
 
 def _setup(seed=0, n=60, batch_size=16, momentum=0.9):
@@ -16,7 +17,7 @@ def _setup(seed=0, n=60, batch_size=16, momentum=0.9):
     x, y = blobs(rng, n_per_class=n)
     model = mlp(rng)
     opt = SGD(model.parameters(), lr=0.1, momentum=momentum)
-    return model, opt, Loader(x, y, batch_size, rng=rng), (x, y)
+    return model, opt, DataLoader(x, y, batch_size, shuffle=True, rng=rng), (x, y)
 
 
 def test_fit_learns_blobs_and_records_history():
@@ -70,7 +71,7 @@ def test_nan_input_is_caught_at_its_step():
     x = x.copy()
     x[20] = np.nan                                 # the second batch of 16 in order
     with pytest.raises(TrainingError, match=r"at epoch 1, step 2 of 12: the model's output holds NaN"):
-        fit(model, CrossEntropyLoss(), opt, Loader(x, y, 16, shuffle=False), epochs=1, verbose=False)
+        fit(model, CrossEntropyLoss(), opt, DataLoader(x, y, 16), epochs=1, verbose=False)
 
 
 def test_training_is_bitwise_reproducible_for_a_seed():
@@ -101,7 +102,7 @@ def test_max_grad_norm_clips_the_step():
     model, opt, loader, _ = _setup(momentum=0.0)
     before = model.state_dict()
     x, y = next(iter(loader))
-    fit(model, CrossEntropyLoss(), opt, Loader(x, y, len(x), shuffle=False), epochs=1,
+    fit(model, CrossEntropyLoss(), opt, DataLoader(x, y, len(x)), epochs=1,
         max_grad_norm=1e-3, verbose=False)
     change = math.sqrt(sum(np.sum((p.data - before[k]) ** 2) for k, p in model.parameters().items()))
     assert change == pytest.approx(opt.lr * 1e-3, rel=1e-3)
@@ -113,7 +114,8 @@ def test_regression_metrics_in_history():
     y = (x @ np.array([[1.0], [-2.0], [0.5]], np.float32))
     model = hg.Sequential(hg.Linear(3, 1, rng=rng))
     opt = SGD(model.parameters(), lr=0.1, momentum=0.0)
-    h = fit(model, MSELoss(), opt, Loader(x, y, 16, rng=rng), epochs=30, metrics=("mae", "rmse"), verbose=False)
+    h = fit(model, MSELoss(), opt, DataLoader(x, y, 16, shuffle=True, rng=rng), epochs=30,
+            metrics=("mae", "rmse"), verbose=False)
     assert h["rmse"][-1] < 0.05 and h["mae"][-1] <= h["rmse"][-1]
 
 
@@ -193,3 +195,20 @@ def test_reduce_on_plateau_receives_the_validation_loss():
     assert h["lr"] == [0.01, 0.01, 0.005, 0.0025]
     with pytest.raises(ValueError, match="ReduceLROnPlateau needs a metric once per epoch"):
         fit(model, CrossEntropyLoss(), opt, loader, epochs=1, schedule=sched, schedule_interval="step")
+
+
+def test_tuple_data_is_batched_by_a_seeded_dataloader_and_uint8_is_scaled():
+    rng = np.random.default_rng(0)
+    x8 = rng.integers(0, 256, (40, 6), dtype=np.uint8)
+    y = (x8[:, 0] > 127).astype(np.int64)
+
+    def run():
+        model = mlp(np.random.default_rng(1), sizes=(6, 8, 2))
+        opt = SGD(model.parameters(), lr=0.1, momentum=0.9)
+        h = fit(model, CrossEntropyLoss(), opt, (x8, y), batch_size=8, rng=5, epochs=2, verbose=False)
+        return model, h
+
+    (a, ha), (b, hb) = run(), run()
+    assert ha["loss"] == hb["loss"] and len(ha.steps) == 2 * 5
+    np.testing.assert_array_equal(predict(a, x8), predict(b, x8))
+    np.testing.assert_allclose(predict(a, x8), a(x8.astype(np.float32) / 255), rtol=1e-5)

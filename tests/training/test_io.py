@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import handgrad as hg
+from handgrad.data import DataLoader
 from handgrad.optim import SGD, StepLR
 from handgrad.losses import CrossEntropyLoss
 from handgrad.io import HandgradFileError, architecture, register_layer
@@ -14,7 +15,7 @@ from handgrad.io.registry import LAYER_NAMES
 from handgrad.training import ModelCheckpoint, fit, generators
 
 from ..cases import all_cases
-from .helpers import Loader, blobs, mlp
+from .helpers import blobs, mlp
 
 
 
@@ -194,7 +195,7 @@ def _run(tmp_path, epochs, *, interrupt_after=None, resume_from=None):
     model = hg.Sequential(layers[0], hg.Dropout(0.3, rng=np.random.default_rng(8)), *layers[1:])
     opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
     sched = StepLR(opt, step_size=1, gamma=0.7)
-    loader = Loader(x, y, 16, rng=np.random.default_rng(9))
+    loader = DataLoader(x, y, 16, shuffle=True, rng=np.random.default_rng(9))
     start, history = 0, None
     if resume_from is not None:
         ckpt = hg.load_checkpoint(resume_from, model, opt, sched, rngs=generators(loader))
