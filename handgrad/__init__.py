@@ -11,6 +11,8 @@ from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
 from .layers import Layer, Linear, ReLU, Sequential
 from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, LeakyReLU, Sigmoid, Softmax, Tanh
 from . import losses
+from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, AvgPoolNd, GlobalAvgPool, GlobalMaxPool, MaxPool1d,
+                     MaxPool2d, MaxPool3d, MaxPoolNd)
 from .parameter import Parameter
 from . import training
 from .io import load, load_checkpoint, save, save_checkpoint
@@ -23,3 +25,5 @@ __all__ = [
     "training", "save", "load", "save_checkpoint", "load_checkpoint",
 ]
 __all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "losses"]
+__all__ += ["MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPoolNd", "AvgPool1d", "AvgPool2d",
+            "AvgPool3d", "GlobalAvgPool", "GlobalMaxPool"]

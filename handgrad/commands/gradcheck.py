@@ -25,6 +25,16 @@ def _cases():
         ("BatchNorm1d-3d", lambda rng: _randomized(L.BatchNorm1d(3, dtype=f64), rng), (4, 3, 5)),
         ("BatchNorm2d", lambda rng: _randomized(L.BatchNorm2d(3, dtype=f64), rng), (3, 3, 4, 4)),
         ("BatchNorm2d-eval", lambda rng: _randomized(L.BatchNorm2d(3, dtype=f64), rng).eval(), (3, 3, 4, 4)),
+        ("MaxPool1d-k3s2p1-ceil", lambda rng: L.MaxPool1d(3, 2, 1, ceil_mode=True), (2, 3, 8)),
+        ("MaxPool2d-2x2", lambda rng: L.MaxPool2d(2), (2, 3, 6, 6)),
+        ("MaxPool2d-k3s2p1", lambda rng: L.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 7)),
+        ("MaxPool3d-k2s1", lambda rng: L.MaxPool3d(2, stride=1), (1, 2, 3, 4, 3)),
+        ("AvgPool1d-k3s2p1-excl", lambda rng: L.AvgPool1d(3, 2, 1, count_include_pad=False), (2, 3, 9)),
+        ("AvgPool2d-2x2", lambda rng: L.AvgPool2d(2), (2, 3, 6, 6)),
+        ("AvgPool2d-k3s2p1-ceil", lambda rng: L.AvgPool2d(3, 2, 1, ceil_mode=True), (2, 2, 6, 7)),
+        ("AvgPool3d-k2s1", lambda rng: L.AvgPool3d(2, stride=1), (1, 2, 3, 3, 3)),
+        ("GlobalAvgPool", lambda rng: L.GlobalAvgPool(), (2, 3, 4, 4)),
+        ("GlobalMaxPool", lambda rng: L.GlobalMaxPool(), (2, 3, 4, 4)),
     ]
 
 
