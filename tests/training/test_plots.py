@@ -70,3 +70,13 @@ def test_feature_maps_of_one_image(tmp_path):
     assert net.training
     with pytest.raises(ValueError, match=r"found no layer with \(N, C, H, W\) output; last shape \(1, 32\)"):
         plots.plot_feature_maps(hg.Sequential(hg.Linear(16, 32, rng=rng)), image, tmp_path / "m.png")
+
+
+def test_conv_filters_and_feature_maps(tmp_path):
+    if not hasattr(hg.layers, "Conv2d"):               # TODO(train): drop once conv is on main
+        pytest.skip("Conv2d not on this branch yet")
+    rng = np.random.default_rng(0)
+    net = hg.Sequential(hg.layers.Conv2d(1, 8, 3, padding=1, rng=rng), hg.ReLU())
+    assert _is_png(plots.plot_filters(net, tmp_path / "filters.png"))
+    image = rng.random((1, 12, 12)).astype(np.float32)
+    assert _is_png(plots.plot_feature_maps(net, image, tmp_path / "maps.png"))
