@@ -73,8 +73,6 @@ def test_feature_maps_of_one_image(tmp_path):
 
 
 def test_conv_filters_and_feature_maps(tmp_path):
-    if not hasattr(hg.layers, "Conv2d"):               # TODO(train): drop once conv is on main
-        pytest.skip("Conv2d not on this branch yet")
     rng = np.random.default_rng(0)
     net = hg.Sequential(hg.layers.Conv2d(1, 8, 3, padding=1, rng=rng), hg.ReLU())
     assert _is_png(plots.plot_filters(net, tmp_path / "filters.png"))

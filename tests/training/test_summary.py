@@ -1,5 +1,4 @@
 import numpy as np
-import pytest
 
 import handgrad as hg
 from handgrad.training import summary
@@ -30,18 +29,8 @@ def test_summary_keeps_mode_and_handles_feature_axes():
     assert net.training
 
 
-CNN_LAYERS = ("Conv2d", "MaxPool2d", "Flatten", "UntiedBias")
-
-
-def _cnn_layers():
-    missing = [n for n in CNN_LAYERS if not hasattr(hg.layers, n)]
-    if missing:                                   # TODO(train): drop once conv, pool and core are on main
-        pytest.skip(f"layers not on this branch yet: {missing}")
-    return hg.layers
-
-
 def test_lenet5_params_and_macs_by_hand():
-    L = _cnn_layers()
+    L = hg.layers
     rng = np.random.default_rng(0)
     net = L.Sequential(
         L.Conv2d(1, 6, 5, padding=2, rng=rng), L.ReLU(), L.MaxPool2d(2),      # (6, 28, 28) -> (6, 14, 14)
@@ -64,7 +53,7 @@ def test_lenet5_params_and_macs_by_hand():
 
 
 def test_three_conv_net_params_and_macs_by_hand():
-    L = _cnn_layers()
+    L = hg.layers
     rng = np.random.default_rng(0)
 
     def block(c_in, c_out, side):

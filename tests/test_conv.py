@@ -1,0 +1,231 @@
+"""Convolution: the fast layer against the loop reference, gradient checks, golden cases, errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from handgrad import gradcheck
+from handgrad.layers import Conv1d, Conv2d, Conv3d, ConvNd
+from handgrad.init import Constant
+
+from .conv_reference import loop_conv
+
+F64 = np.float64
+
+
+@st.composite
+def conv_configs(draw):
+    nd = draw(st.integers(1, 3))
+    groups = draw(st.sampled_from([1, 2, 3]))
+    cin = groups * draw(st.integers(1, 2))
+    cout = groups * draw(st.integers(1, 2))
+    k = tuple(draw(st.integers(1, 4 if nd < 3 else 3)) for _ in range(nd))
+    s = tuple(draw(st.integers(1, 3)) for _ in range(nd))
+    d = tuple(draw(st.integers(1, 2)) for _ in range(nd))
+    kind = draw(st.sampled_from(["int", "tuple", "pairs", "same", "valid"]))
+    padding = {"int": draw(st.integers(0, 2)), "tuple": tuple(draw(st.integers(0, 2)) for _ in range(nd)),
+               "pairs": tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(nd)),
+               "same": "same", "valid": "valid"}[kind]
+    # every spatial size large enough for the dilated kernel without padding
+    size = tuple(draw(st.integers(dd * (kk - 1) + 1, dd * (kk - 1) + (5 if nd < 3 else 3)))
+                 for kk, dd in zip(k, d))
+    batch = draw(st.integers(1, 3))
+    bias = draw(st.booleans())
+    return dict(nd=nd, cin=cin, cout=cout, k=k, s=s, d=d, padding=padding, groups=groups,
+                shape=(batch, cin) + size, bias=bias)
+
+
+def build(cfg, rng, **kw):
+    return ConvNd(cfg["nd"], cfg["cin"], cfg["cout"], cfg["k"], stride=cfg["s"], padding=cfg["padding"],
+                  dilation=cfg["d"], groups=cfg["groups"], bias=cfg["bias"], rng=rng, dtype=F64,
+                  bias_init=lambda shape, *a, **k: rng.standard_normal(shape), **kw)
+
+
+@settings(max_examples=120, deadline=None)
+@given(cfg=conv_configs(), seed=st.integers(0, 2**16))
+def test_matches_loop_reference(cfg, seed):
+    rng = np.random.default_rng(seed)
+    conv = build(cfg, rng)
+    x = rng.standard_normal(cfg["shape"])
+    y = conv(x)
+    g = rng.standard_normal(y.shape)
+    dx = conv.backward(g)
+    b = conv.bias.data if conv.bias is not None else None
+    ry, rdx, rdw, rdb = loop_conv(x, conv.weight.data, b, cfg["s"], conv.pads, cfg["d"], cfg["groups"], g)
+    np.testing.assert_allclose(y, ry, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(conv.weight.grad, rdw, rtol=1e-10, atol=1e-12)
+    if b is not None:
+        np.testing.assert_allclose(conv.bias.grad, rdb, rtol=1e-10, atol=1e-12)
+
+
+GRADCHECK = [
+    # id, nd, cin, cout, kernel, stride, padding, dilation, groups, input spatial
+    ("1d-k3", 1, 2, 3, 3, 1, 0, 1, 1, (7,)),
+    ("1d-even-k-same-s2", 1, 2, 2, 4, 2, "same", 1, 1, (9,)),
+    ("2d-k3-p1", 2, 2, 3, 3, 1, 1, 1, 1, (5, 6)),
+    ("2d-1x1", 2, 3, 2, 1, 1, 0, 1, 1, (4, 4)),
+    ("2d-stride-3x2", 2, 2, 2, 3, (3, 2), 1, 1, 1, (8, 7)),
+    ("2d-asym-pad", 2, 1, 2, (2, 3), 1, ((0, 2), (1, 0)), 1, 1, (5, 5)),
+    ("2d-dilation2", 2, 2, 2, 3, 1, 2, 2, 1, (6, 6)),
+    ("2d-groups2", 2, 4, 6, 3, 2, "same", 1, 2, (6, 5)),
+    ("2d-depthwise", 2, 3, 3, 3, 1, 1, 1, 3, (5, 5)),
+    ("2d-kernel-covers-input", 2, 2, 2, 5, 1, 1, 1, 1, (3, 3)),
+    ("3d-k2-s2", 3, 2, 2, 2, 2, 0, 1, 1, (4, 5, 4)),
+    ("3d-same-dil", 3, 1, 2, 3, 1, "same", (1, 2, 1), 1, (3, 5, 4)),
+]
+
+
+@pytest.mark.parametrize("cid,nd,cin,cout,k,s,p,d,groups,spatial", GRADCHECK, ids=[c[0] for c in GRADCHECK])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+def test_gradcheck(cid, nd, cin, cout, k, s, p, d, groups, spatial, bias):
+    rng = np.random.default_rng(7)
+    conv = ConvNd(nd, cin, cout, k, stride=s, padding=p, dilation=d, groups=groups, bias=bias,
+                  rng=rng, dtype=F64)
+    report = gradcheck(conv, rng.standard_normal((2, cin) + spatial), rng=rng)
+    assert report.passed and report.max_rel_err < 1e-6, str(report)
+
+
+def test_chunked_batches_match_one_chunk():
+    rng = np.random.default_rng(3)
+    whole = Conv2d(3, 4, 3, stride=2, padding=1, rng=np.random.default_rng(0), dtype=F64)
+    chunked = Conv2d(3, 4, 3, stride=2, padding=1, rng=np.random.default_rng(0), dtype=F64,
+                     max_cols_bytes=3 * 9 * 16 * 8 * 3)   # three samples per chunk
+    x = rng.standard_normal((10, 3, 7, 8))
+    g = rng.standard_normal((10, 4, 4, 4))
+    np.testing.assert_allclose(chunked(x), whole(x), rtol=1e-13)
+    np.testing.assert_allclose(chunked.backward(g), whole.backward(g), rtol=1e-13)
+    np.testing.assert_allclose(chunked.weight.grad, whole.weight.grad, rtol=1e-12)
+    assert chunked._chunk(10, (4, 4)) == 3
+
+
+def test_outputs_are_not_reused_buffers():
+    rng = np.random.default_rng(0)
+    conv = Conv2d(1, 2, 3, padding=1, rng=rng)
+    x1, x2 = rng.random((2, 1, 5, 5), dtype=np.float32), rng.random((2, 1, 5, 5), dtype=np.float32)
+    y1 = conv(x1)
+    kept = y1.copy()
+    conv(x2)
+    np.testing.assert_array_equal(y1, kept)
+
+
+def test_golden_blur():
+    image = np.arange(16, dtype=F64).reshape(1, 1, 4, 4)
+    blur = Conv2d(1, 1, 3, padding=1, weight_init=Constant(1 / 9), dtype=F64)
+    y = blur(image)[0, 0]
+    np.testing.assert_allclose(y[1:3, 1:3], [[5, 6], [9, 10]])
+    np.testing.assert_allclose(y[0, 0], (0 + 1 + 4 + 5) / 9)       # zero padding at the corner
+    np.testing.assert_allclose(y[3, 3], (10 + 11 + 14 + 15) / 9)
+
+
+def test_golden_sobel_proves_cross_correlation():
+    # dark left half, bright right half: a vertical edge rising to the right
+    image = np.array([[0, 0, 1, 1]] * 4, dtype=F64).reshape(1, 1, 4, 4)
+    sobel = Conv2d(1, 1, 3, bias=False, dtype=F64)
+    sobel.weight.data[0, 0] = [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]
+    y = sobel(image)[0, 0]
+    # correlation: sum(w * window) = (1 + 2 + 1) * (1 - 0) = +4; a flipped kernel would give -4
+    np.testing.assert_allclose(y, [[4, 4], [4, 4]])
+
+
+@pytest.mark.parametrize("cls,shape,out", [(Conv1d, (2, 3, 10), (2, 5, 8)),
+                                           (Conv2d, (2, 3, 6, 7), (2, 5, 4, 5)),
+                                           (Conv3d, (2, 3, 4, 5, 6), (2, 5, 2, 3, 4))],
+                         ids=["1d", "2d", "3d"])
+def test_thin_wrappers_and_config(cls, shape, out):
+    conv = cls(3, 5, 3, rng=0)
+    assert conv(np.zeros(shape, np.float32)).shape == out
+    cfg = conv.get_config()
+    assert cfg["in_channels"] == 3 and cfg["kernel_size"] == [3] * (len(shape) - 2)
+    assert cls(**cfg).get_config() == cfg
+    assert conv.macs(shape[1:], out[1:]) == np.prod(out[1:]) * 3 * 3 ** (len(shape) - 2)
+
+
+def test_same_padding_output_is_ceil_n_over_s():
+    conv = Conv2d(1, 1, 4, stride=(3, 2), padding="same", rng=0)
+    assert conv(np.zeros((1, 1, 10, 7), np.float32)).shape == (1, 1, 4, 4)
+
+
+@pytest.mark.parametrize("make,x,error,match", [
+    (lambda: Conv2d(3, 4, 3), np.zeros((2, 1, 8, 8), np.float32), ValueError, r"\(N, 3, H, W\)"),
+    (lambda: Conv2d(3, 4, 3), np.zeros((2, 8, 8, 3), np.float32), ValueError, "channels-last"),
+    (lambda: Conv2d(3, 4, 3), np.zeros((3, 8, 8), np.float32), ValueError, r"3-D"),
+    (lambda: Conv2d(1, 4, 5), np.zeros((2, 1, 4, 9), np.float32), ValueError, "input too small"),
+    (lambda: Conv2d(1, 4, 3), np.zeros((2, 1, 8, 8)), TypeError, "float32 parameters but received a float64"),
+    (lambda: Conv1d(1, 4, 3), [[[1.0, 2.0, 3.0]]], TypeError, "NumPy array"),
+], ids=["wrong-channels", "channels-last", "wrong-rank", "too-small", "dtype", "list"])
+def test_bad_input(make, x, error, match):
+    with pytest.raises(error, match=match):
+        make()(x)
+
+
+@pytest.mark.parametrize("kwargs,error,match", [
+    (dict(stride=-1), ValueError, "stride >= 1"),
+    (dict(kernel_size=0), ValueError, "kernel_size >= 1"),
+    (dict(kernel_size=(3, 3, 3)), TypeError, "kernel_size to be an int or a tuple of 2"),
+    (dict(padding=-1), ValueError, "padding >= 0"),
+    (dict(padding="full"), ValueError, "'same' or 'valid'"),
+    (dict(dilation=0), ValueError, "dilation >= 1"),
+    (dict(groups=2), ValueError, "in_channels divisible by groups=2"),
+    (dict(in_channels=3.0), TypeError, "in_channels to be an int"),
+], ids=["negative-stride", "zero-kernel", "kernel-rank", "negative-padding", "unknown-padding",
+        "zero-dilation", "groups", "float-channels"])
+def test_bad_hyperparameters(kwargs, error, match):
+    args = dict(in_channels=3, out_channels=4, kernel_size=3)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        Conv2d(**args)
+
+
+def test_num_spatial_dims_checked():
+    with pytest.raises(ValueError, match="num_spatial_dims in 1..3"):
+        ConvNd(4, 1, 1, 3)
+
+
+def test_backward_checks_grad_shape():
+    conv = Conv1d(1, 2, 3, rng=0)
+    conv(np.zeros((2, 1, 5), np.float32))
+    with pytest.raises(ValueError, match=r"grad_out of shape \(2, 2, 3\)"):
+        conv.backward(np.zeros((2, 2, 4), np.float32))
+
+
+def test_input_grad_false_skips_dx_but_keeps_parameter_grads():
+    rng = np.random.default_rng(5)
+    full = Conv2d(2, 3, 3, padding=1, rng=np.random.default_rng(0), dtype=F64)
+    first = Conv2d(2, 3, 3, padding=1, rng=np.random.default_rng(0), dtype=F64, input_grad=False)
+    x, g = rng.standard_normal((4, 2, 5, 5)), rng.standard_normal((4, 3, 5, 5))
+    full(x), first(x)
+    full.backward(g)
+    assert first.backward(g) is None
+    np.testing.assert_allclose(first.weight.grad, full.weight.grad, rtol=1e-13)
+    np.testing.assert_allclose(first.bias.grad, full.bias.grad, rtol=1e-13)
+    assert first.get_config()["input_grad"] is False
+
+
+def test_input_gradients_held_by_caller_are_not_overwritten():
+    rng = np.random.default_rng(6)
+    conv = Conv1d(2, 2, 3, rng=rng, dtype=F64)
+    x = rng.standard_normal((3, 2, 8))
+    conv(x)
+    dx1 = conv.backward(np.ones((3, 2, 6)))
+    kept = dx1.copy()
+    conv(x)
+    conv.backward(2 * np.ones((3, 2, 6)))
+    np.testing.assert_array_equal(dx1, kept)
+
+
+@pytest.mark.parametrize("nd,k,p,d,groups", [(2, 3, 1, 1, 1), (2, (2, 5), "same", (2, 1), 2), (3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),
+                                              (2, 3, 0, 1, 1)], ids=["3x3-p1", "even-dilated-groups", "3d-asym", "3x3-valid"])
+def test_stride1_wide_col2im_matches_loop_reference(nd, k, p, d, groups):
+    rng = np.random.default_rng(11)
+    conv = ConvNd(nd, 2 * groups, 2 * groups, k, padding=p, dilation=d, groups=groups, rng=rng, dtype=F64)
+    x = rng.standard_normal((3, 2 * groups) + (7,) * nd)
+    y = conv(x)
+    P = tuple(7 + a + b for a, b in conv.pads)
+    assert conv._use_wide(y.shape[2:], P)
+    g = rng.standard_normal(y.shape)
+    dx = conv.backward(g)
+    _, rdx, rdw, _ = loop_conv(x, conv.weight.data, conv.bias.data, (1,) * nd, conv.pads, conv.dilation, groups, g)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(conv.weight.grad, rdw, rtol=1e-10, atol=1e-12)
