@@ -187,14 +187,25 @@ def test_failed_write_leaves_the_old_file_in_place(tmp_path):
 
 # -- checkpoints and exact resume ------------------------------------------------------
 
-def _run(tmp_path, epochs, *, interrupt_after=None, resume_from=None):
-    """Train an MLP with dropout; optionally checkpoint every epoch and stop, or resume a checkpoint."""
+def _recipe(name, model):
+    """(optimizer, schedule, schedule_interval) of a named training recipe."""
+    if name == "sgd-steplr":
+        opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
+        return opt, StepLR(opt, step_size=1, gamma=0.7), "epoch"
+    opt = hg.optim.Adam(model.parameters(), lr=0.01)
+    return opt, hg.optim.CosineAnnealingLR(opt, T_max=24), "step"
+
+
+def _run(tmp_path, epochs, *, recipe="sgd-steplr", interrupt_after=None, resume_from=None):
+    """Train an MLP with dropout (and batch norm); optionally checkpoint every epoch and stop,
+    or resume a checkpoint."""
     rng = np.random.default_rng(7)
     x, y = blobs(rng, n_per_class=40)
     layers = mlp(rng).layers
     model = hg.Sequential(layers[0], hg.Dropout(0.3, rng=np.random.default_rng(8)), *layers[1:])
-    opt = SGD(model.parameters(), lr=0.05, momentum=0.9)
-    sched = StepLR(opt, step_size=1, gamma=0.7)
+    if recipe != "sgd-steplr":
+        model.layers.insert(1, hg.BatchNorm1d(16))
+    opt, sched, interval = _recipe(recipe, model)
     loader = DataLoader(x, y, 16, shuffle=True, rng=np.random.default_rng(9))
     start, history = 0, None
     if resume_from is not None:
@@ -202,14 +213,15 @@ def _run(tmp_path, epochs, *, interrupt_after=None, resume_from=None):
         start, history = ckpt.epoch, ckpt.history
     callbacks = [ModelCheckpoint(tmp_path / "ckpt-{epoch}.npz", save_best_only=False)]
     fit(model, CrossEntropyLoss(), opt, loader, epochs=interrupt_after or epochs, schedule=sched,
-        callbacks=callbacks, verbose=False, start_epoch=start, history=history)
+        schedule_interval=interval, callbacks=callbacks, verbose=False, start_epoch=start, history=history)
     return model, history
 
 
-def test_resume_after_interruption_is_exact(tmp_path):
-    full, _ = _run(tmp_path / "a", epochs=3)
-    _run(tmp_path / "b", epochs=3, interrupt_after=1)
-    resumed, history = _run(tmp_path / "c", epochs=3, resume_from=tmp_path / "b" / "ckpt-1.npz")
+@pytest.mark.parametrize("recipe", ["sgd-steplr", "adam-cosine-per-step-batchnorm"])
+def test_resume_after_interruption_is_exact(tmp_path, recipe):
+    full, _ = _run(tmp_path / "a", epochs=3, recipe=recipe)
+    _run(tmp_path / "b", epochs=3, recipe=recipe, interrupt_after=1)
+    resumed, history = _run(tmp_path / "c", epochs=3, recipe=recipe, resume_from=tmp_path / "b" / "ckpt-1.npz")
     for k, v in full.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[k], v, err_msg=k)
     uninterrupted = hg.load_checkpoint(tmp_path / "a" / "ckpt-3.npz").history
