@@ -195,7 +195,9 @@ def flat_argmax(arg, geom, work):
     base = work.computed("flat_base", (arg.shape, geom), make_base)
     delta = np.array([sum(r * step for r, step in zip(offset, strides)) for offset in geom.offsets()],
                      np.int64)                                        # (prod(kernel),)
-    return (base + delta[arg]).ravel()
+    flat = np.take(delta, arg)                                        # (N, C, *out)
+    flat += base
+    return flat.ravel()
 
 
 def crop_to_input(grad_padded, x_shape, geom, dtype):
