@@ -16,6 +16,7 @@ from handgrad import AvgPool2d, MaxPool2d
 CONFIGS = [  # (label, input shape, kernel, stride, padding)
     ("2x2 (64,32,28,28)", (64, 32, 28, 28), 2, 2, 0),
     ("3x3 s2 p1 (64,16,28,28)", (64, 16, 28, 28), 3, 2, 1),
+    ("3x3 s2 p1 (64,32,14,14)", (64, 32, 14, 14), 3, 2, 1),   # 3-conv MNIST net, second pool
 ]
 
 

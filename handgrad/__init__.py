@@ -15,12 +15,15 @@ from .layers import Conv1d, Conv2d, Conv3d, ConvNd, UntiedBias
 from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, AvgPoolNd, GlobalAvgPool, GlobalMaxPool, MaxPool1d,
                      MaxPool2d, MaxPool3d, MaxPoolNd)
 from .parameter import Parameter
+from . import training
+from .io import load, load_checkpoint, save, save_checkpoint
 
 __version__ = "0.1.0"
 
 __all__ = [
     "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
     "gradcheck", "gradcheck_loss", "GradcheckError",
+    "training", "save", "load", "save_checkpoint", "load_checkpoint",
 ]
 __all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "losses"]
 __all__ += ["ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias"]

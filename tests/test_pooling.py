@@ -96,7 +96,8 @@ def test_divisor_override():
     (MaxPool1d(2), [3.0, 3.0, 1.0, 1.0], [1, 0, 1, 0]),
     (MaxPool1d(3, stride=1), [1.0, 5.0, 2.0, 0.0], [0, 2, 0, 0]),      # overlapping windows add up
     (MaxPool1d(3, stride=2, padding=1), [2.0, 2.0, 2.0, 2.0], [1, 1, 0, 0]),
-], ids=["tie-first", "overlap-accumulates", "tie-with-padding"])
+    (MaxPool1d(3, stride=2), [1.0, 4.0, 2.0, 3.0, 0.0, 9.0], [0, 1, 0, 1, 0, 0]),   # last sample unread
+], ids=["tie-first", "overlap-accumulates", "tie-with-padding", "unread-tail"])
 def test_max_pool_gradient_routing(layer, x, expected):
     x = np.array(x).reshape(1, 1, -1)
     y = layer(x)

@@ -9,6 +9,7 @@ output's shape, so each offset is one vectorized NumPy operation. Math: docs/poo
 """
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,6 +113,14 @@ class Workspace:
             self._buffers[name] = entry
         return entry[1]
 
+    def computed(self, name, key, make):
+        """``make()``, computed once and kept while ``key`` is unchanged (read-only use)."""
+        entry = self._buffers.get(name)
+        if entry is None or entry[0] != key:
+            entry = (key, make())
+            self._buffers[name] = entry
+        return entry[1]
+
 
 def padded_input(x, geom, fill, work):
     """``x`` padded with ``fill`` to the windows' extent (``x`` itself when no padding is read).
@@ -160,6 +169,44 @@ def scatter_to_input(parts, x_shape, geom, dtype, work):
             src.append(slice(j0, max(j0, j1)))
             dst.append(slice(first, first + max(0, j1 - j0) * s, s) if j1 > j0 else slice(0, 0))
         gx[(Ellipsis,) + tuple(dst)] = plane[(Ellipsis,) + tuple(src)]
+    return gx
+
+
+def flat_argmax(arg, geom, work):
+    """Flat index into the padded grid ``(N, C, *extent)`` of each window's argmax.
+
+    ``arg`` ``(N, C, *out)`` holds kernel-offset indices (row-major scan order). Output
+    ``o`` with offset ``r`` reads padded position ``o*s + r``, so its flat index is
+    ``base[o] + delta[r]`` with ``base[n, c, o] = flat(n, c, o*s)`` (kept in ``work``)
+    and ``delta[r] = flat(0, 0, r)``. Returns a 1-D int64 array (what bincount takes).
+    """
+    N, C = arg.shape[:2]
+    strides = [math.prod(geom.extent[axis + 1:]) for axis in range(len(geom.extent))]
+
+    def make_base():
+        base = np.arange(N * C, dtype=np.int64).reshape((N, C) + (1,) * len(geom.out))
+        base = base * math.prod(geom.extent)
+        for axis, (o, s, step) in enumerate(zip(geom.out, geom.stride, strides)):
+            shape = [1] * len(geom.out)
+            shape[axis] = o
+            base = base + (np.arange(o, dtype=np.int64) * (s * step)).reshape(shape)
+        return base                                                   # (N, C, *out)
+
+    base = work.computed("flat_base", (arg.shape, geom), make_base)
+    delta = np.array([sum(r * step for r, step in zip(offset, strides)) for offset in geom.offsets()],
+                     np.int64)                                        # (prod(kernel),)
+    flat = np.take(delta, arg)                                        # (N, C, *out)
+    flat += base
+    return flat.ravel()
+
+
+def crop_to_input(grad_padded, x_shape, geom, dtype):
+    """dL/dx (new array of ``dtype``) from a gradient over the padded grid: padding dropped."""
+    src, dst = geom.interior()
+    if all(sl.stop - sl.start == n for sl, n in zip(src, geom.in_size)):
+        return grad_padded[(Ellipsis,) + dst].astype(dtype)          # windows read every sample
+    gx = np.zeros(x_shape, dtype)                                     # floor mode left a tail unread
+    gx[(Ellipsis,) + src] = grad_padded[(Ellipsis,) + dst]
     return gx
 
 

@@ -12,9 +12,12 @@ Average pooling (padding = 0, divisor ``D_o``, see :func:`avg_divisor`):
     y_o = (1 / D_o) sum_{i in W_o} x_i,   dL/dx_i = sum_{o : i in W_o} g_o / D_o
 """
 
+import math
+
 import numpy as np
 
-from .pool_windows import avg_divisor, padded_input, scatter_to_input
+from .pool_windows import (avg_divisor, crop_to_input, flat_argmax, padded_input,
+                           scatter_to_input)
 
 
 def _index_dtype(num_offsets):
@@ -51,26 +54,24 @@ def max_pool_forward(x, geom, work):
 def max_pool_backward(grad_out, arg, x_shape, geom, work):
     """dL/dx: each ``g_o`` goes to the input sample at its window's argmax.
 
-    One pass per kernel offset: ``(arg == offset) * g`` lands on the samples that offset
-    read. Non-overlapping windows write each input sample once, so the product is
-    written straight into dL/dx; otherwise it is added (overlaps accumulate).
+    Non-overlapping windows write each input sample once: one pass per kernel offset
+    writes ``(arg == offset) * g`` straight into the slice of dL/dx that offset read.
+    Overlapping windows (a sample may be the maximum of several windows) turn ``arg``
+    into flat indices into the padded grid (:func:`flat_argmax`) and sum ``g`` per index
+    with one ``np.bincount`` (it accumulates in float64, then the result is rounded to
+    ``grad_out``'s dtype); padding is cut off by :func:`crop_to_input`.
     """
-    hit = np.empty(arg.shape, bool)                      # (N, C, *out): arg == offset
     if geom.non_overlapping:
+        hit = np.empty(arg.shape, bool)                  # (N, C, *out): arg == offset
         gx = _tiling_grad(x_shape, geom, grad_out.dtype)
         for index, offset in enumerate(geom.offsets()):
             np.equal(arg, index, out=hit)
             np.multiply(hit, grad_out, out=gx[(Ellipsis,) + geom.offset_slices(offset)])
         return gx
-    part = np.empty(grad_out.shape, grad_out.dtype)
-
-    def parts():
-        for index, offset in enumerate(geom.offsets()):
-            np.equal(arg, index, out=hit)
-            np.multiply(hit, grad_out, out=part)
-            yield offset, part
-
-    return scatter_to_input(parts(), x_shape, geom, grad_out.dtype, work)
+    N, C = x_shape[:2]
+    flat = flat_argmax(arg, geom, work)                  # (N*C*prod(out),) into (N, C, *extent)
+    sums = np.bincount(flat, weights=grad_out.ravel(), minlength=N * C * math.prod(geom.extent))
+    return crop_to_input(sums.reshape((N, C) + geom.extent), x_shape, geom, grad_out.dtype)
 
 
 def _tiling_grad(x_shape, geom, dtype):

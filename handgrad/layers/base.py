@@ -126,6 +126,11 @@ class Layer:
     def extra_repr(self):
         return ""
 
+    def summary(self, input_shape):
+        """Print and return the per-layer output shapes, parameters and MACs (see training.summary)."""
+        from ..training.summary import print_summary
+        return print_summary(self, input_shape)
+
     def __repr__(self):
         children = list(self.named_children())
         head = f"{type(self).__name__}({self.extra_repr()}"

@@ -1,0 +1,243 @@
+"""The training loop: :func:`fit`, and :func:`evaluate` / :func:`predict` in eval mode.
+
+``fit`` reads top to bottom, one phase after another:
+
+1. set up: loaders, history, progress output, callbacks;
+2. per epoch, in training mode, per batch: zero the gradients, forward, loss, backward,
+   (optionally clip), optimizer step, per-step schedule, running figures;
+3. at the epoch's end: training metrics, validation in eval mode, the epoch schedule,
+   the History record, callbacks (which may stop training).
+
+The loss object follows handgrad's loss contract: ``forward(outputs, targets) -> float``
+(mean over the batch) and ``backward() -> dL/doutputs``.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._checks import as_rng, check_positive_int
+from ..data import DataLoader, to_float
+from ..optim import ReduceLROnPlateau, clip_grad_norm
+from .callbacks import Callback
+from .history import History
+from .metrics import compute_metrics, labels
+from .progress import Progress
+
+
+class TrainingError(FloatingPointError):
+    """Training diverged: the loss became NaN or infinite."""
+
+
+@dataclass
+class FitState:
+    """What callbacks see of a running :func:`fit`."""
+    model: object
+    optimizer: object
+    schedule: object
+    history: History
+    rngs: dict
+    epoch: int = 0
+    stop_training: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def model_dtype(model):
+    params = list(model.parameters().values())
+    return params[0].dtype if params else np.dtype(np.float32)
+
+
+def as_loader(data, batch_size, *, shuffle, rng, dtype, what):
+    """A loader (iterable of ``(x, y)`` batches with ``len``) from a loader or an ``(x, y)`` tuple."""
+    if isinstance(data, tuple) and len(data) == 2:
+        if batch_size is None:
+            raise ValueError(f"{what} was given as an (x, y) tuple; pass batch_size= too "
+                             f"(or pass a handgrad.data.DataLoader)")
+        return DataLoader(data[0], data[1], batch_size=batch_size, shuffle=shuffle, rng=rng, dtype=dtype)
+    if not (hasattr(data, "__iter__") and hasattr(data, "__len__")):
+        raise TypeError(f"{what} must be an (x, y) tuple or a loader (iterable of (x, y) batches "
+                        f"with len()), got {type(data).__name__}")
+    return data
+
+
+def generators(train_data, rng=None):
+    """The Generators a run depends on besides the model's, by name.
+
+    ``"data"``: the loader's ``rng`` (or ``rng`` itself for an ``(x, y)`` tuple, which
+    ``fit`` batches with it); ``"data.transform"``: its transform's ``rng`` (augmentation);
+    ``"fit"``: ``rng`` when it is not one of those. Pass the same dict as ``rngs=`` to
+    :func:`handgrad.load_checkpoint` to resume a run exactly.
+    """
+    holders = {"data": train_data, "data.transform": getattr(train_data, "transform", None)}
+    out = {name: getattr(obj, "rng", None) for name, obj in holders.items()}
+    if isinstance(train_data, tuple):
+        out["data"] = rng
+    out = {name: g for name, g in out.items() if isinstance(g, np.random.Generator)}
+    if isinstance(rng, np.random.Generator) and all(g is not rng for g in out.values()):
+        out["fit"] = rng
+    return out
+
+
+def _diverged(what, epoch, step, loader, optimizer):
+    return TrainingError(
+        f"training diverged at epoch {epoch + 1}, step {step + 1} of {len(loader)}: {what}; try a "
+        f"lower learning rate (now {optimizer.lr:g}), max_grad_norm=, or check the inputs for NaN")
+
+
+def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
+        schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
+        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None):
+    """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
+
+    Parameters
+    ----------
+    model : Layer
+    loss : loss object (``forward(outputs, targets) -> float``, ``backward()``)
+    optimizer : optimizer over ``model.parameters()`` (``zero_grad()``, ``step()``, ``lr``)
+    train_data, val_data : loader or ``(x, y)`` tuple
+        A tuple is batched by ``handgrad.data.DataLoader`` (shuffled with ``rng`` for
+        training); ``batch_size`` is then required.
+    epochs : int
+        Total number of epochs; with ``start_epoch=k`` epochs ``k .. epochs-1`` run.
+    schedule : learning-rate schedule, optional
+        Stepped every epoch or, with ``schedule_interval="step"``, after every optimizer
+        step. ``ReduceLROnPlateau`` is stepped with ``val_loss`` (``loss`` without val_data).
+    callbacks : sequence of Callback
+    metrics : names from :data:`handgrad.training.metrics.METRICS` or functions
+    verbose : None, True or False (see :mod:`handgrad.training.progress`)
+    rng : Generator or int, optional
+        Shuffles a tuple ``train_data``; saved in checkpoints.
+    max_grad_norm : float, optional
+        Clip the joint gradient norm before each step.
+    start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`).
+
+    Raises
+    ------
+    TrainingError
+        The model's output or the loss became NaN or infinite (the message names the
+        epoch and step).
+    """
+    # -- set up ---------------------------------------------------------------
+    if schedule_interval not in ("epoch", "step"):
+        raise ValueError(f"fit expected schedule_interval 'epoch' or 'step', got {schedule_interval!r}")
+    epochs = check_positive_int(epochs, "epochs", "fit")
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit expected Callback instances in callbacks, got {type(cb).__name__}")
+    plateau = isinstance(schedule, ReduceLROnPlateau)
+    if plateau and schedule_interval == "step":
+        raise ValueError("ReduceLROnPlateau needs a metric once per epoch; use schedule_interval='epoch'")
+    rng = as_rng(rng) if rng is not None or isinstance(train_data, tuple) else None
+    dtype = model_dtype(model)
+    train_loader = as_loader(train_data, batch_size, shuffle=True, rng=rng, dtype=dtype, what="train_data")
+    history = history if history is not None else History()
+    state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
+    progress = Progress(epochs, len(train_loader), verbose)
+    params = list(model.parameters().values())
+    count_correct = any(m == "accuracy" for m in metrics)
+    for cb in callbacks:
+        cb.on_train_begin(state)
+
+    try:
+        for epoch in range(start_epoch, epochs):
+            # -- one epoch of training ---------------------------------------
+            state.epoch, start, lr = epoch, time.perf_counter(), optimizer.lr
+            model.train()
+            progress.epoch_begin(epoch)
+            for cb in callbacks:
+                cb.on_epoch_begin(state)
+            outputs, targets, loss_sum, seen = [], [], 0.0, 0
+            for step, (x, y) in enumerate(train_loader):
+                optimizer.zero_grad()
+                out = model.forward(x)                           # (N, ...) scores or values
+                if not np.isfinite(out).all():
+                    raise _diverged("the model's output holds NaN or inf", epoch, step, train_loader, optimizer)
+                value = float(loss.forward(out, y))
+                if not math.isfinite(value):
+                    raise _diverged(f"the loss is {value}", epoch, step, train_loader, optimizer)
+                model.backward(loss.backward())
+                if max_grad_norm is not None:
+                    clip_grad_norm(params, max_grad_norm)
+                optimizer.step()
+                if schedule is not None and schedule_interval == "step":
+                    schedule.step()
+
+                # running figures: per-step history, progress bar, callbacks
+                n = len(x)
+                loss_sum, seen = loss_sum + value * n, seen + n
+                outputs.append(out.copy())                       # copies: layers and loaders may
+                targets.append(np.array(y, copy=True))           # reuse their buffers next step
+                correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
+                progress.batch_end(n, value, correct)
+                history.append_step({"epoch": epoch, "step": step, "loss": value, "lr": optimizer.lr})
+                for cb in callbacks:
+                    cb.on_batch_end(state, {"epoch": epoch, "step": step, "loss": value, "size": n})
+
+            # -- end of epoch: metrics, validation, schedule, record -----------
+            logs = {"epoch": epoch, "loss": loss_sum / max(seen, 1)}
+            logs.update(compute_metrics(metrics, np.concatenate(outputs), np.concatenate(targets)))
+            if val_data is not None:
+                val = evaluate(model, loss, val_data, metrics=metrics, batch_size=batch_size or 256)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            if schedule is not None and schedule_interval == "epoch":
+                if plateau:
+                    schedule.step(logs["val_loss" if val_data is not None else "loss"])
+                else:
+                    schedule.step()
+            logs["lr"], logs["time"] = lr, time.perf_counter() - start
+            history.append_epoch(logs)
+            progress.epoch_end(logs)
+            for cb in callbacks:
+                cb.on_epoch_end(state, logs)
+            if state.stop_training:
+                break
+    finally:
+        progress.close()
+    for cb in callbacks:
+        cb.on_train_end(state)
+    return history
+
+
+def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
+    """Mean loss and metrics of ``model`` (in eval mode) over ``data`` (loader or ``(x, y)``, the
+    tuple batched in order by ``handgrad.data.DataLoader``).
+
+    Returns a dict ``{"loss": ..., <metric>: ...}``; the model's mode is restored after.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        outputs, targets, loss_sum, seen = [], [], 0.0, 0
+        loader = as_loader(data, batch_size, shuffle=False, rng=None, dtype=model_dtype(model), what="data")
+        for x, y in loader:
+            out = model.forward(x)
+            if loss is not None:
+                loss_sum += float(loss.forward(out, y)) * len(x)
+            seen += len(x)
+            outputs.append(out)
+            targets.append(y)
+    finally:
+        model.train(was_training)
+    if seen == 0:
+        raise ValueError("evaluate received no samples")
+    result = {"loss": loss_sum / seen} if loss is not None else {}
+    result.update(compute_metrics(metrics, np.concatenate(outputs), np.concatenate(targets)))
+    return result
+
+
+def predict(model, x, batch_size=256):
+    """Outputs of ``model`` for ``x`` computed in batches in eval mode (mode restored after).
+
+    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do.
+    """
+    dtype = model_dtype(model)
+    was_training = model.training
+    model.eval()
+    try:
+        batches = (x[i:i + batch_size] for i in range(0, len(x), batch_size))
+        return np.concatenate([model.forward(to_float(xb, dtype.type) if xb.dtype == np.uint8 else xb)
+                               for xb in batches])
+    finally:
+        model.train(was_training)
