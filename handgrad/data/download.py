@@ -14,6 +14,8 @@ import urllib.request
 from http.client import HTTPException
 from pathlib import Path
 
+from .._files import default_file_mode
+
 _CHUNK = 1 << 16
 _HINT = ("To proceed offline: put the files in <dir>/{folder}/ and pass data_dir=<dir> or set "
          "the HANDGRAD_DATA environment variable to <dir>; or use the offline synthetic data "
@@ -109,6 +111,7 @@ def download(urls, target, md5=None, *, progress=True, timeout=30.0, folder=None
     for url in urls:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
         try:
+            os.fchmod(fd, default_file_mode())
             with os.fdopen(fd, "wb") as tmp:
                 try:
                     _fetch(url, tmp, progress, timeout, target.name)

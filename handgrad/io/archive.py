@@ -20,6 +20,8 @@ import zipfile
 
 import numpy as np
 
+from .._files import default_file_mode
+
 FORMAT_VERSION = 1
 HEADER_KEY = "__handgrad__"
 DIGEST_KEY = "__sha256__"
@@ -59,6 +61,7 @@ def write_archive(path, header, arrays):
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
     try:
+        os.fchmod(fd, default_file_mode())
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **payload)
             f.flush()

@@ -141,4 +141,5 @@ def plot_misclassified(images, y_true, y_pred, path, max_images=25, class_names=
                      color="red")
     if len(wrong) == 0:
         axes[0].text(0.5, 0.5, "no mistakes", ha="center", va="center")
+    fig.suptitle("misclassified: predicted / true", fontsize=9)
     return _save(fig, path)

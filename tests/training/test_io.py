@@ -253,3 +253,17 @@ def test_archive_is_a_zip_of_npy_files(tmp_path):
     path = hg.save(mlp(np.random.default_rng(0)), tmp_path / "m.npz")
     assert zipfile.is_zipfile(path)
     assert architecture(hg.load(path)) == architecture(mlp(np.random.default_rng(1)))
+
+
+def test_saved_file_gets_the_usual_mode_not_mkstemps_private_one(tmp_path):
+    from handgrad._files import default_file_mode
+
+    model = hg.Sequential(hg.Linear(3, 2, rng=0))
+    path = tmp_path / "model.npz"
+    hg.save(model, path)
+    assert os.stat(path).st_mode & 0o777 == default_file_mode()
+    old = os.umask(0o077)
+    try:
+        assert default_file_mode() == 0o600
+    finally:
+        os.umask(old)
