@@ -135,3 +135,13 @@ def test_bad_input(layer, x, error, match):
 def test_bad_hyperparameters(kwargs, error, match):
     with pytest.raises(error, match=match):
         L.BatchNorm2d(**kwargs)
+
+
+@pytest.mark.parametrize("cls", [L.BatchNorm1d, L.BatchNorm2d], ids=["1d", "2d"])
+def test_batchnorm_takes_initializers(cls):
+    from handgrad.init import Constant, UniformRandom
+    bn = cls(5, weight_init=UniformRandom(0.5, 1.5), bias_init=Constant(0.25), rng=3)
+    assert np.all((bn.weight.data >= 0.5) & (bn.weight.data < 1.5)) and np.ptp(bn.weight.data) > 0
+    np.testing.assert_array_equal(bn.bias.data, np.full(5, 0.25, np.float32))
+    again = cls(5, weight_init=UniformRandom(0.5, 1.5), rng=3)
+    np.testing.assert_array_equal(bn.weight.data, again.weight.data)

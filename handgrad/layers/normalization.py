@@ -20,8 +20,8 @@ class _BatchNorm(Layer):
     _ranks = ()          # allowed input ranks
     _layout = ""         # for messages
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, *, rng=None,
-                 dtype=np.float32):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, *, weight_init=None,
+                 bias_init=None, rng=None, dtype=np.float32):
         super().__init__()
         owner = type(self).__name__
         self.num_features = check_positive_int(num_features, "num_features", owner)
@@ -35,8 +35,8 @@ class _BatchNorm(Layer):
         C = self.num_features
         self.weight = self.bias = None
         if self.affine:
-            self.weight = make_parameter(Constant(1.0), (C,), C, C, rng, self.dtype, owner)
-            self.bias = make_parameter(Constant(0.0), (C,), C, C, rng, self.dtype, owner)
+            self.weight = make_parameter(weight_init or Constant(1.0), (C,), C, C, rng, self.dtype, owner)
+            self.bias = make_parameter(bias_init or Constant(0.0), (C,), C, C, rng, self.dtype, owner)
         self.running_mean = np.zeros(C, self.dtype)
         self.running_var = np.ones(C, self.dtype)
 
@@ -122,9 +122,11 @@ class BatchNorm1d(_BatchNorm):
     momentum : float in [0, 1]
         Weight of the current batch in the running statistics (default 0.1).
     affine : bool
-        Learn a per-channel scale ``weight`` (gamma, init 1) and shift ``bias`` (beta, init 0).
+        Learn a per-channel scale ``weight`` (gamma) and shift ``bias`` (beta).
+    weight_init : Initializer, default ``Constant(1.0)``
+    bias_init : Initializer, default ``Constant(0.0)``
     rng : numpy.random.Generator or int, optional
-        Unused by the constant initial values; accepted like every layer's.
+        Used by random initializers (the defaults are constants).
     dtype : float32 (default) or float64
 
     Shape
