@@ -4,28 +4,30 @@ Every layer's forward and backward pass is derived by hand (see docs/) and check
 numerically (:mod:`handgrad.gradcheck`).
 """
 
-from . import init
-from . import data
-from . import optim
+from . import data, init, losses, models, optim, training
 from .gradcheck import GradcheckError, gradcheck, gradcheck_loss
-from .layers import Layer, Linear, ReLU, Sequential
-from .layers import BatchNorm1d, BatchNorm2d, Dropout, Flatten, LeakyReLU, Sigmoid, Softmax, Tanh
-from . import losses
-from .layers import Conv1d, Conv2d, Conv3d, ConvNd, UntiedBias
-from .layers import (AvgPool1d, AvgPool2d, AvgPool3d, AvgPoolNd, GlobalAvgPool, GlobalMaxPool, MaxPool1d,
-                     MaxPool2d, MaxPool3d, MaxPoolNd)
-from .parameter import Parameter
-from . import training
 from .io import load, load_checkpoint, save, save_checkpoint
+from .layers import (
+    AvgPool1d, AvgPool2d, AvgPool3d, AvgPoolNd, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Conv3d,
+    ConvNd, Dropout, Flatten, GlobalAvgPool, GlobalMaxPool, Layer, LeakyReLU, Linear, MaxPool1d,
+    MaxPool2d, MaxPool3d, MaxPoolNd, ReLU, Sequential, Sigmoid, Softmax, Tanh, UntiedBias,
+)
+from .parameter import Parameter
+from .training import plots
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "init", "Parameter", "Layer", "Sequential", "Linear", "ReLU",
+    # modules
+    "data", "init", "losses", "models", "optim", "training", "plots",
+    # the layer contract
+    "Parameter", "Layer", "Sequential",
+    # layers
+    "Linear", "ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias",
+    "MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPoolNd", "AvgPool1d", "AvgPool2d",
+    "AvgPool3d", "GlobalAvgPool", "GlobalMaxPool",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
+    # checking, saving
     "gradcheck", "gradcheck_loss", "GradcheckError",
-    "training", "save", "load", "save_checkpoint", "load_checkpoint",
+    "save", "load", "save_checkpoint", "load_checkpoint",
 ]
-__all__ += ["LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "losses"]
-__all__ += ["ConvNd", "Conv1d", "Conv2d", "Conv3d", "UntiedBias"]
-__all__ += ["MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPoolNd", "AvgPool1d", "AvgPool2d",
-            "AvgPool3d", "GlobalAvgPool", "GlobalMaxPool"]
