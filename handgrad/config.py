@@ -36,6 +36,7 @@ class TrainConfig:
     augment: bool = False
     val_split: float = 0.0
     seed: int = 0
+    workers: int = 1
     data_dir: str | None = None
     out: str | None = None
     resume: str | None = None
@@ -60,7 +61,7 @@ class TrainConfig:
         from .models import MODELS
         if self.model is not None and self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose from {', '.join(sorted(MODELS))}")
-        for name in ("epochs", "batch_size"):
+        for name in ("epochs", "batch_size", "workers"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         for name in ("limit", "test_limit"):

@@ -43,12 +43,16 @@ def add_parser(sub):
     p.add_argument("--augment", action="store_true", help="random rotations (up to 10 degrees) and shifts (up to 2 pixels)")
     p.add_argument("--val-split", type=float, default=d.val_split, help="fraction of training data held out")
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--workers", type=int, default=d.workers, metavar="N",
+                   help="threads that each train on a slice of every batch (data parallelism; "
+                        "batch norm then normalizes per slice; default 1)")
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", default=None, metavar="CKPT",
                    help="continue an interrupted run from its checkpoint.npz, with the run's saved "
                         "configuration (only --out, --data-dir and --verbose/--quiet apply)")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="use only the first N training images (quick runs)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="use only the first N training images (quick runs; shapes: generate N, default 10000)")
     p.add_argument("--test-limit", type=int, default=None, metavar="N",
                    help="test on only the first N test images (quick runs; shapes: generate N)")
     v = p.add_mutually_exclusive_group()
@@ -130,12 +134,13 @@ def train(cfg):
 
     # -- train ---------------------------------------------------------------
     print(f"training {cfg.model_name} on {cfg.dataset} ({len(train_xy[0])} images, {cfg.epochs} epochs, "
-          f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}) -> {run_dir}")
+          f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
+          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}) -> {run_dir}")
     metrics = ("mae",) if cfg.is_regression else ("accuracy",)
     history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
                   batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
                   callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
-                  start_epoch=start_epoch, history=history)
+                  start_epoch=start_epoch, history=history, workers=cfg.workers)
 
     # -- test (one pass over the test set), save, pictures ---------------------
     if scaling is not None:

@@ -20,6 +20,7 @@ import numpy as np
 
 from .._checks import as_rng, check_positive_int
 from ..data import DataLoader, to_float
+from ..layers import DataParallel
 from ..optim import ReduceLROnPlateau, clip_grad_norm
 from .callbacks import Callback
 from .history import History
@@ -88,7 +89,7 @@ def _diverged(what, epoch, step, loader, optimizer):
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None):
+        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -112,6 +113,10 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     max_grad_norm : float, optional
         Clip the joint gradient norm before each step.
     start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`).
+    workers : int
+        Threads that each run forward and backward on a slice of every batch
+        (:class:`handgrad.layers.DataParallel`; batch norm then normalizes per slice).
+        1 (default) runs the model as it is.
 
     Raises
     ------
@@ -136,6 +141,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
     params = list(model.parameters().values())
+    net = DataParallel(model, workers) if workers != 1 else model    # runs forward/backward
     count_correct = any(m == "accuracy" for m in metrics)
     for cb in callbacks:
         cb.on_train_begin(state)
@@ -144,20 +150,20 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         for epoch in range(start_epoch, epochs):
             # -- one epoch of training ---------------------------------------
             state.epoch, start, lr = epoch, time.perf_counter(), optimizer.lr
-            model.train()
+            net.train()
             progress.epoch_begin(epoch)
             for cb in callbacks:
                 cb.on_epoch_begin(state)
             outputs, targets, loss_sum, seen = [], [], 0.0, 0
             for step, (x, y) in enumerate(train_loader):
                 optimizer.zero_grad()
-                out = model.forward(x)                           # (N, ...) scores or values
+                out = net.forward(x)                             # (N, ...) scores or values
                 if not np.isfinite(out).all():
                     raise _diverged("the model's output holds NaN or inf", epoch, step, train_loader, optimizer)
                 value = float(loss.forward(out, y))
                 if not math.isfinite(value):
                     raise _diverged(f"the loss is {value}", epoch, step, train_loader, optimizer)
-                model.backward(loss.backward())
+                net.backward(loss.backward())
                 if max_grad_norm is not None:
                     clip_grad_norm(params, max_grad_norm)
                 optimizer.step()

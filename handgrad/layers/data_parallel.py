@@ -1,0 +1,181 @@
+"""Data parallelism over threads: each worker runs forward and backward on a slice of the batch.
+
+NumPy's element-wise loops, copies and reductions use one core; only its matrix products
+(BLAS) use more. On a 2-core machine half of a training step therefore leaves a core idle.
+:class:`DataParallel` splits each batch along axis 0 into ``workers`` shards and runs the
+shards through copies ("replicas") of the model in threads at once; NumPy releases the GIL
+inside its loops, so the shards really run side by side. BLAS is pinned to one thread per
+worker meanwhile (see :mod:`handgrad._blas`).
+
+The math is the ordinary one. A loss that is a mean over the batch has
+``dL/dy = (dL/dy_1, ..., dL/dy_W)`` stacked by shard, and every parameter gradient is a
+sum over samples, so
+
+    dL/dθ = Σ_w  Σ_{n in shard w} dL/dy_n · ∂y_n/∂θ  =  Σ_w  (gradient of replica w)
+
+The replicas share the parameters' ``data`` (optimizers update it in place) and keep their
+own ``grad``; :meth:`DataParallel.backward` adds their sum into the model's gradients.
+For layers that act on each sample alone (convolution, pooling, dense, activations) the
+result equals the single-threaded one up to the order of floating-point additions.
+
+Two layers see the shard instead of the batch:
+
+* ``BatchNorm`` normalizes each shard with its own statistics (as PyTorch's DataParallel
+  does without SyncBatchNorm); the running statistics are averaged over the replicas after
+  each forward, which for equal shards is exactly the update the whole batch would give to
+  the running mean.
+* ``Dropout`` layers of replicas 1.. draw their masks from generators seeded, at every
+  forward, from the model's own generator, so a run is reproducible for a seed and a
+  worker count and a checkpoint of the model's generators resumes it exactly.
+"""
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from .._blas import blas_threads
+from .base import Layer
+
+
+class DataParallel(Layer):
+    """Run ``module`` on ``workers`` slices of each batch in parallel threads.
+
+    Not a layer of a model file: it wraps one. ``parameters()``, ``buffers()``,
+    ``state_dict()`` are the wrapped module's (same names), so an optimizer built on either
+    is the same optimizer. Batches smaller than ``workers`` use fewer workers.
+
+    Shape
+    -----
+    as ``module``; shards are ``np.array_split`` of axis 0.
+
+    Examples
+    --------
+    >>> from handgrad.layers import Linear
+    >>> layer = Linear(3, 2, rng=0, dtype=np.float64)
+    >>> dp = DataParallel(layer, workers=2)
+    >>> x = np.arange(12.0).reshape(4, 3)
+    >>> bool(np.allclose(dp(x), layer(x)))
+    True
+    """
+
+    def __init__(self, module, workers=2):
+        super().__init__()
+        if not isinstance(module, Layer):
+            raise TypeError(f"DataParallel expected a Layer to wrap, got {type(module).__name__}")
+        if isinstance(workers, bool) or not isinstance(workers, (int, np.integer)) or workers < 1:
+            raise ValueError(f"DataParallel expected workers to be a positive int, got {workers!r}")
+        self.module, self.workers = module, int(workers)
+        self.training = module.training
+        self._replicas = [module]                   # replica 0 is the module itself
+        self._pool = None
+        self._used = 0                              # shards of the last forward
+
+    # the wrapped module's structure, under its own names
+    def named_children(self):
+        return self.module.named_children()
+
+    def parameters(self):
+        return self.module.parameters()
+
+    def buffers(self):
+        return self.module.buffers()
+
+    def train(self, mode=True):
+        self.training = bool(mode)
+        for r in self._replicas:
+            r.train(mode)
+        return self
+
+    def _replica_set(self, count):
+        """The first ``count`` replicas, created on first need, synchronized with the module."""
+        while len(self._replicas) < count:
+            self._replicas.append(copy.deepcopy(self.module))
+        params = list(self.module.parameters().values())
+        for r in self._replicas[1:count]:
+            for p, q in zip(params, r.parameters().values()):
+                q.data = p.data                     # shared: optimizers update data in place
+                if q.grad.shape != p.grad.shape:
+                    q.grad = np.zeros_like(p.data)
+            for b, c in zip(self.module.buffers().values(), r.buffers().values()):
+                c[...] = b
+            r.train(self.training)
+        if self.training:
+            self._reseed_dropout(count)
+        return self._replicas[:count]
+
+    def _reseed_dropout(self, count):
+        mine = [layer for layer in _layers(self.module) if isinstance(getattr(layer, "rng", None),
+                                                                      np.random.Generator)]
+        for r in self._replicas[1:count]:
+            theirs = [layer for layer in _layers(r) if isinstance(getattr(layer, "rng", None),
+                                                                  np.random.Generator)]
+            for a, b in zip(mine, theirs):
+                b.rng = np.random.default_rng(int(a.rng.integers(2**63)))
+
+    def _run(self, fn, items):
+        """``[fn(i, item) for i, item in enumerate(items)]``, item 0 on this thread, in parallel."""
+        if len(items) == 1:
+            return [fn(0, items[0])]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.workers - 1,
+                                            thread_name_prefix="handgrad-dp")
+        with blas_threads(1):
+            futures = [self._pool.submit(fn, i, item) for i, item in enumerate(items[1:], start=1)]
+            first = fn(0, items[0])
+            return [first] + [f.result() for f in futures]
+
+    def forward(self, x):
+        x = np.asarray(x)
+        count = max(1, min(self.workers, len(x)))
+        replicas = self._replica_set(count)
+        shards = np.array_split(x, count) if count > 1 else [x]
+        outs = self._run(lambda i, xs: replicas[i].forward(xs), shards)
+        self._used = count
+        self._cache = [len(s) for s in shards]
+        if self.training and count > 1:
+            self._average_buffers(replicas)
+        return outs[0] if count == 1 else np.concatenate(outs)
+
+    def _average_buffers(self, replicas):
+        names = list(self.module.buffers())
+        if not names:
+            return
+        per = [list(r.buffers().values()) for r in replicas]
+        for j in range(len(names)):
+            own = per[0][j]
+            if np.issubdtype(own.dtype, np.floating):
+                own[...] = np.mean([p[j] for p in per], axis=0)
+
+    def backward(self, grad_out):
+        sizes = self._saved()
+        count = len(sizes)
+        replicas = self._replicas[:count]
+        grads = np.split(grad_out, np.cumsum(sizes)[:-1]) if count > 1 else [grad_out]
+        for r in replicas[1:]:
+            r.zero_grad()
+        dxs = self._run(lambda i, g: replicas[i].backward(g), grads)
+        if count > 1:
+            params = list(self.module.parameters().values())
+            for r in replicas[1:]:
+                for p, q in zip(params, r.parameters().values()):
+                    p.grad += q.grad
+        if dxs[0] is None:                              # the first layer skips its input gradient
+            return None
+        return dxs[0] if count == 1 else np.concatenate(dxs)
+
+    def get_config(self):
+        return {"workers": self.workers}
+
+    def extra_repr(self):
+        return f"workers={self.workers}"
+
+    def __repr__(self):
+        return f"DataParallel(workers={self.workers}, module={self.module!r})"
+
+
+def _layers(layer):
+    """Every layer in ``layer``'s tree, depth first, in definition order."""
+    yield layer
+    for _, child in layer.named_children():
+        yield from _layers(child)
