@@ -4,6 +4,9 @@ One training step = forward, softmax cross-entropy, backward, SGD-with-momentum 
 Both frameworks train the same architecture on the same random 1x28x28 batches; rounds
 alternate between them (the machine is shared, so medians over interleaved rounds are
 quoted). Both use ``--threads`` threads (default 2): ``torch.set_num_threads`` and OPENBLAS_NUM_THREADS.
+With more than one thread, a third column trains handgrad through ``DataParallel`` with one
+worker thread per core (each worker's BLAS on one thread), the way handgrad uses a second core
+for its element-wise work.
 
     python benchmarks/train_throughput.py [--models lenet5 keras classic] [--batch 64 128]
 
@@ -71,17 +74,18 @@ def torch_model(name):
     raise ValueError(name)
 
 
-def handgrad_runner(name, batches, rng, input_grad):
+def handgrad_runner(name, batches, rng, input_grad, workers=1):
     model = handgrad_model(name, rng).train()
     model[0].input_grad = input_grad              # torch skips it too: its data needs no grad
+    net = L.DataParallel(model, workers) if workers > 1 else model
     loss_fn = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
 
     def step(i):
         x, y = batches[i % len(batches)]
         opt.zero_grad()
-        loss_fn.forward(model.forward(x), y)       # forward + softmax cross-entropy
-        model.backward(loss_fn.backward())         # backward through every layer
+        loss_fn.forward(net.forward(x), y)         # forward + softmax cross-entropy
+        net.backward(loss_fn.backward())           # backward through every layer
         opt.step()                                 # momentum update
     return step
 
@@ -117,6 +121,8 @@ def main(argv=None):
     p.add_argument("--steps", type=int, default=8, help="training steps per timed round")
     p.add_argument("--input-grad", action="store_true",
                    help="also compute dL/dx of the first conv (torch does not: the data needs no grad)")
+    p.add_argument("--no-workers", action="store_true",
+                   help="skip the DataParallel column (handgrad with one worker thread per BLAS thread)")
     p.add_argument("--threads", type=int, default=THREADS,
                    help="BLAS and torch threads (read before numpy loads; default 2)")
     args = p.parse_args(argv)
@@ -127,18 +133,25 @@ def main(argv=None):
     print(f"torch {torch.__version__}, {THREADS} threads (both); "
           f"median of {args.rounds} interleaved rounds x {args.steps} steps; "
           f"first conv input grad: {args.input_grad}")
-    print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}")
+    dp = THREADS > 1 and not args.no_workers
+    print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"
+          + (f" {'handgrad DP':>12} {'ratio':>6}" if dp else ""))
     for name in args.models:
         for batch in args.batch:
             batches = [(rng.random((batch, 1, 28, 28), dtype=np.float32),
                         rng.integers(0, 10, batch)) for _ in range(4)]
-            runners = {"handgrad": handgrad_runner(name, batches, rng, args.input_grad), "torch": torch_runner(name, batches)}
+            runners = {"handgrad": handgrad_runner(name, batches, rng, args.input_grad),
+                       "torch": torch_runner(name, batches)}
+            if dp:                                # DataParallel: one worker thread per core
+                runners["dp"] = handgrad_runner(name, batches, rng, args.input_grad, workers=THREADS)
             rates = {k: [] for k in runners}
             for _ in range(args.rounds):
                 for k, step in runners.items():
                     rates[k].append(images_per_second(step, args.steps, batch))
             h, t = statistics.median(rates["handgrad"]), statistics.median(rates["torch"])
-            print(f"{name:<8} {batch:>5} {h:>15.0f} {t:>12.0f} {h / t:>6.2f}", flush=True)
+            d = statistics.median(rates["dp"]) if dp else None
+            print(f"{name:<8} {batch:>5} {h:>15.0f} {t:>12.0f} {h / t:>6.2f}"
+                  + (f" {d:>12.0f} {d / t:>6.2f}" if dp else ""), flush=True)
 
 
 if __name__ == "__main__":
