@@ -1,5 +1,7 @@
 """Data parallelism over threads: each worker runs forward and backward on a slice of the batch.
 
+Math and measurements: docs/data_parallel.md.
+
 NumPy's element-wise loops, copies and reductions use one core; only its matrix products
 (BLAS) use more. On a 2-core machine half of a training step therefore leaves a core idle.
 :class:`DataParallel` splits each batch along axis 0 into ``workers`` shards and runs the
