@@ -196,7 +196,7 @@ def _recipe(name, model):
     return opt, hg.optim.CosineAnnealingLR(opt, T_max=24), "step"
 
 
-def _run(tmp_path, epochs, *, recipe="sgd-steplr", interrupt_after=None, resume_from=None):
+def _run(tmp_path, epochs, *, recipe="sgd-steplr", interrupt_after=None, resume_from=None, workers=1):
     """Train an MLP with dropout (and batch norm); optionally checkpoint every epoch and stop,
     or resume a checkpoint."""
     rng = np.random.default_rng(7)
@@ -213,15 +213,18 @@ def _run(tmp_path, epochs, *, recipe="sgd-steplr", interrupt_after=None, resume_
         start, history = ckpt.epoch, ckpt.history
     callbacks = [ModelCheckpoint(tmp_path / "ckpt-{epoch}.npz", save_best_only=False)]
     fit(model, CrossEntropyLoss(), opt, loader, epochs=interrupt_after or epochs, schedule=sched,
-        schedule_interval=interval, callbacks=callbacks, verbose=False, start_epoch=start, history=history)
+        schedule_interval=interval, callbacks=callbacks, verbose=False, start_epoch=start, history=history,
+        workers=workers)
     return model, history
 
 
-@pytest.mark.parametrize("recipe", ["sgd-steplr", "adam-cosine-per-step-batchnorm"])
-def test_resume_after_interruption_is_exact(tmp_path, recipe):
-    full, _ = _run(tmp_path / "a", epochs=3, recipe=recipe)
-    _run(tmp_path / "b", epochs=3, recipe=recipe, interrupt_after=1)
-    resumed, history = _run(tmp_path / "c", epochs=3, recipe=recipe, resume_from=tmp_path / "b" / "ckpt-1.npz")
+@pytest.mark.parametrize("recipe,workers", [("sgd-steplr", 1), ("adam-cosine-per-step-batchnorm", 1),
+                                            ("adam-cosine-per-step-batchnorm", 2)])
+def test_resume_after_interruption_is_exact(tmp_path, recipe, workers):
+    full, _ = _run(tmp_path / "a", epochs=3, recipe=recipe, workers=workers)
+    _run(tmp_path / "b", epochs=3, recipe=recipe, interrupt_after=1, workers=workers)
+    resumed, history = _run(tmp_path / "c", epochs=3, recipe=recipe, workers=workers,
+                            resume_from=tmp_path / "b" / "ckpt-1.npz")
     for k, v in full.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[k], v, err_msg=k)
     uninterrupted = hg.load_checkpoint(tmp_path / "a" / "ckpt-3.npz").history
