@@ -125,6 +125,7 @@ def _text_file(tmp_path):
     (["train", "--optimizer", "lbfgs"], r"unknown optimizer 'lbfgs'; choose from sgd, momentum, adam"),
     (["train", "--schedule", "poly"], r"unknown schedule 'poly'; choose from none, step"),
     (["train", "--epochs", "0"], r"--epochs must be >= 1, got 0"),
+    (["train", "--workers", "0"], r"--workers must be >= 1, got 0"),
     (["train", "--val-split", "1.5"], r"--val-split must be in \[0, 1\), got 1.5"),
     (["train", "--resume", "{tmp}/nope.npz"], r"no such checkpoint: '.*nope.npz'"),
     (["train", "--dataset", "shapes", "--model", "lenet5", "--limit", "20"],
@@ -138,7 +139,7 @@ def _text_file(tmp_path):
     (["predict", "{tmp}/missing.npz", "x.png"], r"no such model file: '.*missing.npz'"),
     (["evaluate", "{other}"], r"cannot load '.*other.npz': .*is not a handgrad model file"),
     (["predict", "{text}", "x.npy"], r"cannot load '.*notes.npz': .*is not a handgrad model file"),
-], ids=["train-dataset", "train-model", "train-optimizer", "train-schedule", "train-epochs",
+], ids=["train-dataset", "train-model", "train-optimizer", "train-schedule", "train-epochs", "train-workers",
         "train-val-split", "train-resume-missing", "train-classifier-on-shapes", "summary-model",
         "summary-shape", "summary-wrong-shape", "evaluate-missing", "evaluate-missing-first", "predict-missing",
         "evaluate-not-handgrad", "predict-not-handgrad"])
