@@ -97,8 +97,6 @@ class DataParallel(Layer):
         for r in self._replicas[1:count]:
             for p, q in zip(params, r.parameters().values()):
                 q.data = p.data                     # shared: optimizers update data in place
-                if q.grad.shape != p.grad.shape:
-                    q.grad = np.zeros_like(p.data)
             for b, c in zip(self.module.buffers().values(), r.buffers().values()):
                 c[...] = b
             r.train(self.training)
@@ -107,12 +105,9 @@ class DataParallel(Layer):
         return self._replicas[:count]
 
     def _reseed_dropout(self, count):
-        mine = [layer for layer in _layers(self.module) if isinstance(getattr(layer, "rng", None),
-                                                                      np.random.Generator)]
+        mine = _random_layers(self.module)
         for r in self._replicas[1:count]:
-            theirs = [layer for layer in _layers(r) if isinstance(getattr(layer, "rng", None),
-                                                                  np.random.Generator)]
-            for a, b in zip(mine, theirs):
+            for a, b in zip(mine, _random_layers(r)):
                 b.rng = np.random.default_rng(int(a.rng.integers(2**63)))
 
     def _run(self, fn, items):
@@ -176,8 +171,9 @@ class DataParallel(Layer):
         return f"DataParallel(workers={self.workers}, module={self.module!r})"
 
 
-def _layers(layer):
-    """Every layer in ``layer``'s tree, depth first, in definition order."""
-    yield layer
+def _random_layers(layer):
+    """The layers in ``layer``'s tree (depth first) that draw from their own ``rng`` Generator."""
+    found = [layer] if isinstance(getattr(layer, "rng", None), np.random.Generator) else []
     for _, child in layer.named_children():
-        yield from _layers(child)
+        found += _random_layers(child)
+    return found
