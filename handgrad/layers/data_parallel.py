@@ -71,7 +71,6 @@ class DataParallel(Layer):
         self.training = module.training
         self._replicas = [module]                   # replica 0 is the module itself
         self._pool = None
-        self._used = 0                              # shards of the last forward
 
     # the wrapped module's structure, under its own names
     def named_children(self):
@@ -128,21 +127,16 @@ class DataParallel(Layer):
         replicas = self._replica_set(count)
         shards = np.array_split(x, count) if count > 1 else [x]
         outs = self._run(lambda i, xs: replicas[i].forward(xs), shards)
-        self._used = count
         self._cache = [len(s) for s in shards]
         if self.training and count > 1:
             self._average_buffers(replicas)
         return outs[0] if count == 1 else np.concatenate(outs)
 
     def _average_buffers(self, replicas):
-        names = list(self.module.buffers())
-        if not names:
-            return
-        per = [list(r.buffers().values()) for r in replicas]
-        for j in range(len(names)):
-            own = per[0][j]
+        """Each floating buffer of the module (replica 0) becomes the mean over the replicas."""
+        for own, *others in zip(*(r.buffers().values() for r in replicas)):
             if np.issubdtype(own.dtype, np.floating):
-                own[...] = np.mean([p[j] for p in per], axis=0)
+                own[...] = np.mean([own, *others], axis=0)
 
     def backward(self, grad_out):
         sizes = self._saved()
@@ -163,9 +157,6 @@ class DataParallel(Layer):
 
     def get_config(self):
         return {"workers": self.workers}
-
-    def extra_repr(self):
-        return f"workers={self.workers}"
 
     def __repr__(self):
         return f"DataParallel(workers={self.workers}, module={self.module!r})"
