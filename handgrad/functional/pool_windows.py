@@ -1,11 +1,11 @@
-"""Pooling windows: geometry, padded buffers, kernel-offset slices and average divisors.
+"""Pooling windows: geometry, stride-phase planes, argmax indices and average divisors.
 
 A pooling window of size ``k`` (per dimension) slides with stride ``s`` over the input
 padded by ``(p0, p1)``. In *padded coordinates* output ``o`` reads ``[o*s, o*s + k)``;
 in input coordinates it starts at ``o*s - p0``. Rather than materialising every window,
 the kernels loop over the ``prod(k)`` kernel offsets ``r``: for a fixed offset the
-samples ``r, r+s, r+2s, ...`` of the padded input form a strided slice with the
-output's shape, so each offset is one vectorized NumPy operation. Math: docs/pooling.md.
+samples ``r, r+s, r+2s, ...`` of the padded input are read by all windows at once, one
+contiguous run in the phase planes of :class:`PhaseLayout`. Math: docs/pooling.md.
 """
 
 import itertools
@@ -95,80 +95,98 @@ def check_output_size(geom, x_shape, owner):
                      f"{geom.out} (input shape {tuple(x_shape)}){hint}")
 
 
-class Workspace:
-    """Big buffers reused across calls (writing into fresh pages is slow).
+@dataclass(frozen=True)
+class PhaseLayout:
+    """The padded input split by stride phase into planes on which every kernel offset
+    reads one contiguous run (docs/pooling.md, "Phase planes").
 
-    ``get`` returns the same array while the key (shape, dtype, fill) is unchanged;
-    the part that callers overwrite each time must be overwritten in full by them.
+    Per dimension, padded coordinate ``p = a + s*j`` has phase ``a = p mod s`` and plane
+    index ``j``. Output ``o`` with kernel offset ``r = s*q + a`` reads ``p = o*s + r =
+    a + s*(o + q)``: plane ``a`` at index ``o + q``. Each plane is stored as ``(N, C, *Q)``
+    with ``Q = ceil(extent / s)`` and flattened; laying the outputs on the same ``(N, C, *Q)``
+    grid ("wide" outputs, the positions ``o >= out`` being junk), offset ``r`` reads the whole
+    flattened plane shifted by ``shift(q) = sum_i q_i * prod(Q[i+1:])``, one vector operation
+    over ``N*C*prod(Q)`` values with long contiguous runs.
     """
 
-    def __init__(self):
-        self._buffers = {}
+    geom: PoolGeometry
+    plane: tuple      # Q per dimension
+    phases: tuple     # the phases some kernel offset reads
+    taps: tuple       # per kernel offset (scan order): (plane number, flat shift)
 
-    def get(self, name, shape, dtype, fill):
-        key = (tuple(shape), np.dtype(dtype), fill)
-        entry = self._buffers.get(name)
-        if entry is None or entry[0] != key:
-            entry = (key, np.full(shape, fill, dtype))
-            self._buffers[name] = entry
-        return entry[1]
+    @property
+    def slack(self):
+        """Extra entries after the last plane value that shifted runs read (junk outputs only)."""
+        return max(shift for _, shift in self.taps)
 
-    def computed(self, name, key, make):
-        """``make()``, computed once and kept while ``key`` is unchanged (read-only use)."""
-        entry = self._buffers.get(name)
-        if entry is None or entry[0] != key:
-            entry = (key, make())
-            self._buffers[name] = entry
-        return entry[1]
+    def wide_size(self, lead):
+        """Values in the wide grid ``(lead, *Q)`` flattened; ``lead = N*C``."""
+        return lead * math.prod(self.plane)
 
+    def valid(self):
+        """Index of the real outputs ``(..., :out_1, ..., :out_d)`` in a wide ``(N, C, *Q)`` view."""
+        return (Ellipsis,) + tuple(slice(0, o) for o in self.geom.out)
 
-def padded_input(x, geom, fill, work):
-    """``x`` padded with ``fill`` to the windows' extent (``x`` itself when no padding is read).
+    def phase_slices(self, phase):
+        """(input slices, plane slices): the input samples that plane ``phase`` holds.
 
-    The buffer comes from ``work`` and is reused: its border keeps ``fill`` from the
-    first call and only the interior is copied each time.
-    """
-    if not geom.needs_buffer:
-        return x
-    N, C = x.shape[:2]
-    xp = work.get("x_padded", (N, C) + geom.extent, x.dtype, fill)   # (N, C, *extent)
-    src, dst = geom.interior()
-    xp[(Ellipsis,) + dst] = x[(Ellipsis,) + src]
-    return xp
-
-
-def scatter_to_input(parts, x_shape, geom, dtype, work):
-    """Sum per-offset contributions into dL/dx.
-
-    ``parts`` yields ``(offset, array)`` with arrays of shape ``(N, C, *out)``; each is
-    added at the samples that offset read. Overlapping windows (stride < kernel) add up.
-    Contributions that land on padding are dropped.
-
-    Offset ``r = q*s + a`` (per dimension, ``a = r mod s``) reads padded positions
-    ``a + (q + o)*s``: all in *phase* ``a``. Each phase is accumulated in its own
-    contiguous plane (phase ``a``, plane index ``q + o``), so the adds run over
-    contiguous rows instead of stride-``s`` samples; the planes are then written once
-    into the strided positions of dL/dx.
-    """
-    planes = {}
-    for offset, part in parts:
-        phase = tuple(r % s for r, s in zip(offset, geom.stride))
-        if phase not in planes:
-            plane_shape = tuple(-(-(e - a) // s) for e, a, s in zip(geom.extent, phase, geom.stride))
-            planes[phase] = work.get(f"phase{phase}", x_shape[:2] + plane_shape, dtype, 0.0)
-            planes[phase].fill(0)
-        shift = tuple(slice(r // s, r // s + o) for r, s, o in zip(offset, geom.stride, geom.out))
-        planes[phase][(Ellipsis,) + shift] += part
-    gx = np.zeros(x_shape, dtype)
-    for phase, plane in planes.items():
+        Plane index ``j`` holds input coordinate ``a + s*j - p0``; only the samples that
+        some window reads (:meth:`PoolGeometry.interior`) are copied, the rest of the
+        plane is padding.
+        """
         src, dst = [], []
-        for a, s, (p0, _), n, m in zip(phase, geom.stride, geom.pad, geom.in_size, plane.shape[2:]):
+        read, _ = self.geom.interior()
+        for a, s, (p0, _), m, q in zip(phase, self.geom.stride, self.geom.pad,
+                                       (sl.stop for sl in read), self.plane):
             j0 = max(0, -(-(p0 - a) // s))            # first plane index inside the input
-            j1 = min(m, -(-(n + p0 - a) // s))        # one past the last
+            j1 = min(q, -(-(m + p0 - a) // s))        # one past the last one read
             first = a + j0 * s - p0                   # its input coordinate
-            src.append(slice(j0, max(j0, j1)))
-            dst.append(slice(first, first + max(0, j1 - j0) * s, s) if j1 > j0 else slice(0, 0))
-        gx[(Ellipsis,) + tuple(dst)] = plane[(Ellipsis,) + tuple(src)]
+            count = max(0, j1 - j0)
+            dst.append(slice(j0, j0 + count))
+            src.append(slice(first, first + (count - 1) * s + 1, s) if count else slice(0, 0))
+        return tuple(src), tuple(dst)
+
+
+def phase_layout(geom):
+    """The :class:`PhaseLayout` of a pooling geometry."""
+    plane = tuple(-(-e // s) for e, s in zip(geom.extent, geom.stride))
+    steps = [math.prod(plane[axis + 1:]) for axis in range(len(plane))]
+    phases, taps = [], []
+    for offset in geom.offsets():
+        phase = tuple(r % s for r, s in zip(offset, geom.stride))
+        if phase not in phases:
+            phases.append(phase)
+        shift = sum((r // s) * step for r, s, step in zip(offset, geom.stride, steps))
+        taps.append((phases.index(phase), shift))
+    return PhaseLayout(geom, plane, tuple(phases), tuple(taps))
+
+
+def split_phases(x, layout, fill, work):
+    """Planes ``(len(phases), N*C*prod(Q) + slack)`` holding the ``fill``-padded ``x`` by phase.
+
+    The buffer comes from ``work``: padding and slack keep ``fill`` from the first call,
+    only the input samples are copied each time.
+    """
+    N, C = x.shape[:2]
+    size = layout.wide_size(N * C)
+    planes = work.filled_once("planes", (len(layout.phases), size + layout.slack), x.dtype, fill)
+    for plane, phase in zip(planes, layout.phases):
+        src, dst = layout.phase_slices(phase)
+        plane[:size].reshape((N, C) + layout.plane)[(Ellipsis,) + dst] = x[(Ellipsis,) + src]
+    return planes
+
+
+def merge_phases(planes, x_shape, layout, dtype, work):
+    """dL/dx (an output buffer of ``work``) from gradient planes laid out as by
+    :func:`split_phases`: each plane's input samples are written to their stride-``s``
+    positions, padding dropped."""
+    N, C = x_shape[:2]
+    size = layout.wide_size(N * C)
+    gx = work.output("gx", x_shape, dtype)
+    gx.fill(0)
+    for plane, phase in zip(planes, layout.phases):
+        src, dst = layout.phase_slices(phase)
+        gx[(Ellipsis,) + src] = plane[:size].reshape((N, C) + layout.plane)[(Ellipsis,) + dst]
     return gx
 
 
@@ -200,12 +218,13 @@ def flat_argmax(arg, geom, work):
     return flat.ravel()
 
 
-def crop_to_input(grad_padded, x_shape, geom, dtype):
-    """dL/dx (new array of ``dtype``) from a gradient over the padded grid: padding dropped."""
+def crop_to_input(grad_padded, x_shape, geom, dtype, work):
+    """dL/dx (an output buffer of ``work``, in ``dtype``) from a gradient over the padded
+    grid: padding dropped."""
     src, dst = geom.interior()
-    if all(sl.stop - sl.start == n for sl, n in zip(src, geom.in_size)):
-        return grad_padded[(Ellipsis,) + dst].astype(dtype)          # windows read every sample
-    gx = np.zeros(x_shape, dtype)                                     # floor mode left a tail unread
+    gx = work.output("gx", x_shape, dtype)
+    if any(sl.stop - sl.start < n for sl, n in zip(src, geom.in_size)):
+        gx.fill(0)                                                    # floor mode left a tail unread
     gx[(Ellipsis,) + src] = grad_padded[(Ellipsis,) + dst]
     return gx
 

@@ -16,8 +16,7 @@ import math
 
 import numpy as np
 
-from .pool_windows import (avg_divisor, crop_to_input, flat_argmax, padded_input,
-                           scatter_to_input)
+from .pool_windows import avg_divisor, crop_to_input, flat_argmax, merge_phases, phase_layout, split_phases
 
 
 def _index_dtype(num_offsets):
@@ -30,25 +29,35 @@ def _index_dtype(num_offsets):
 def max_pool_forward(x, geom, work):
     """Returns ``y`` ``(N, C, *out)`` and ``arg``, the offset index of each window's first maximum.
 
-    The scan visits kernel offsets in row-major order and moves the argmax only when a
-    value is strictly greater than the running maximum, so ties go to the first maximum
-    (as in PyTorch). Offsets only grow along the scan, so "set arg to r where greater"
-    is ``arg = max(arg, r * greater)``: two fast uint8 passes instead of a masked copy.
-    NaN propagates to the output.
+    The input is split into stride-phase planes (:func:`split_phases`), so each kernel
+    offset is one contiguous run over all windows at once, on the "wide" output grid
+    (``arg`` is a view of the real outputs in that grid). The scan visits kernel offsets
+    in row-major order and moves the argmax only when a value is strictly greater than the
+    running maximum, so ties go to the first maximum (as in PyTorch). Offsets only grow
+    along the scan, so "set arg to r where greater" is ``arg = max(arg, r * greater)``:
+    two fast uint8 passes instead of a masked copy. NaN propagates to the output.
     """
-    xp = padded_input(x, geom, -np.inf, work)          # (N, C, *extent)
-    offsets = geom.offsets()
-    y = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()   # (N, C, *out)
-    arg = np.zeros(y.shape, _index_dtype(len(offsets)))
-    greater = np.empty(y.shape, bool)
-    moved = np.empty(y.shape, arg.dtype)
-    for index, offset in enumerate(offsets[1:], start=1):
-        v = xp[(Ellipsis,) + geom.offset_slices(offset)]
-        np.greater(v, y, out=greater)
-        np.maximum(y, v, out=y)
+    N, C = x.shape[:2]
+    layout = work.computed("layout", geom, lambda: phase_layout(geom))
+    planes = split_phases(x, layout, -np.inf, work)      # (phases, N*C*prod(Q) + slack)
+    size = layout.wide_size(N * C)
+    runs = [planes[plane, shift:shift + size] for plane, shift in layout.taps]
+    y_wide = work.get("y_wide", (size,), x.dtype)        # (N*C*prod(Q),), junk past `out`
+    arg = work.get("arg_wide", (size,), _index_dtype(len(runs)))
+    greater = work.get("greater", (size,), bool)
+    moved = work.get("moved", (size,), arg.dtype)
+    np.copyto(y_wide, runs[0])
+    arg.fill(0)
+    for index, v in enumerate(runs[1:], start=1):
+        np.greater(v, y_wide, out=greater)
+        np.maximum(y_wide, v, out=y_wide)
         np.multiply(greater.view(np.uint8), arg.dtype.type(index), out=moved)
         np.maximum(arg, moved, out=arg)
-    return y, arg
+    valid = layout.valid()
+    wide = (N, C) + layout.plane
+    y = work.output("y", (N, C) + geom.out, x.dtype)
+    np.copyto(y, y_wide.reshape(wide)[valid])
+    return y, arg.reshape(wide)[valid]
 
 
 def max_pool_backward(grad_out, arg, x_shape, geom, work):
@@ -63,7 +72,7 @@ def max_pool_backward(grad_out, arg, x_shape, geom, work):
     """
     if geom.non_overlapping:
         hit = np.empty(arg.shape, bool)                  # (N, C, *out): arg == offset
-        gx = _tiling_grad(x_shape, geom, grad_out.dtype)
+        gx = _tiling_grad(x_shape, geom, grad_out.dtype, work)
         for index, offset in enumerate(geom.offsets()):
             np.equal(arg, index, out=hit)
             np.multiply(hit, grad_out, out=gx[(Ellipsis,) + geom.offset_slices(offset)])
@@ -71,38 +80,60 @@ def max_pool_backward(grad_out, arg, x_shape, geom, work):
     N, C = x_shape[:2]
     flat = flat_argmax(arg, geom, work)                  # (N*C*prod(out),) into (N, C, *extent)
     sums = np.bincount(flat, weights=grad_out.ravel(), minlength=N * C * math.prod(geom.extent))
-    return crop_to_input(sums.reshape((N, C) + geom.extent), x_shape, geom, grad_out.dtype)
+    return crop_to_input(sums.reshape((N, C) + geom.extent), x_shape, geom, grad_out.dtype, work)
 
 
-def _tiling_grad(x_shape, geom, dtype):
+def _tiling_grad(x_shape, geom, dtype, work):
     """dL/dx buffer for non-overlapping windows: only the samples no window covers need zeros."""
-    exact = all(o * k == n for o, k, n in zip(geom.out, geom.kernel, geom.in_size))
-    return np.empty(x_shape, dtype) if exact else np.zeros(x_shape, dtype)
+    gx = work.output("gx", x_shape, dtype)
+    if not all(o * k == n for o, k, n in zip(geom.out, geom.kernel, geom.in_size)):
+        gx.fill(0)
+    return gx
 
 
 # -- average pooling -----------------------------------------------------------
 
 def avg_pool_forward(x, geom, count_include_pad, divisor_override, work):
-    """Returns ``y`` ``(N, C, *out)`` and the divisor (array of shape ``out``, or a scalar)."""
+    """Returns ``y`` ``(N, C, *out)`` and the divisor (array of shape ``out``, or a scalar).
+
+    The window sums run over stride-phase planes as in :func:`max_pool_forward`."""
     divisor = np.asarray(avg_divisor(geom, count_include_pad, divisor_override), x.dtype)
     if divisor.ndim and (divisor == divisor.flat[0]).all():
         divisor = divisor.flat[0]                       # one scalar (e.g. no padding): faster
-    xp = padded_input(x, geom, 0.0, work)               # (N, C, *extent)
-    offsets = geom.offsets()
-    total = xp[(Ellipsis,) + geom.offset_slices(offsets[0])].copy()   # (N, C, *out)
-    for offset in offsets[1:]:
-        total += xp[(Ellipsis,) + geom.offset_slices(offset)]
-    total /= divisor
-    return total, divisor
+    N, C = x.shape[:2]
+    layout = work.computed("layout", geom, lambda: phase_layout(geom))
+    planes = split_phases(x, layout, 0.0, work)          # (phases, N*C*prod(Q) + slack)
+    size = layout.wide_size(N * C)
+    total = work.get("sum_wide", (size,), x.dtype)
+    (plane, shift), *rest = layout.taps
+    np.copyto(total, planes[plane, shift:shift + size])
+    for plane, shift in rest:
+        total += planes[plane, shift:shift + size]
+    y = work.output("y", (N, C) + geom.out, x.dtype)
+    np.divide(total.reshape((N, C) + layout.plane)[layout.valid()], divisor, out=y)
+    return y, divisor
 
 
 def avg_pool_backward(grad_out, divisor, x_shape, geom, work):
-    """dL/dx: every sample of window ``o`` receives ``g_o / D_o``; overlaps accumulate."""
-    share = grad_out / divisor                           # (N, C, *out)
+    """dL/dx: every sample of window ``o`` receives ``g_o / D_o``; overlaps accumulate.
+
+    Overlapping windows: ``g / D`` is laid on the wide grid (zeros at the junk positions)
+    and each kernel offset adds it, as one contiguous run, into its phase plane at its
+    shift; :func:`merge_phases` then writes the planes into dL/dx.
+    """
     if geom.non_overlapping:
-        gx = _tiling_grad(x_shape, geom, grad_out.dtype)
+        share = grad_out / divisor                       # (N, C, *out)
+        gx = _tiling_grad(x_shape, geom, grad_out.dtype, work)
         for offset in geom.offsets():
             gx[(Ellipsis,) + geom.offset_slices(offset)] = share
         return gx
-    return scatter_to_input(((offset, share) for offset in geom.offsets()),
-                            x_shape, geom, grad_out.dtype, work)
+    N, C = x_shape[:2]
+    layout = work.computed("layout", geom, lambda: phase_layout(geom))
+    size = layout.wide_size(N * C)
+    share = work.zeroed_once("share_wide", (size,), grad_out.dtype)   # junk stays zero
+    np.divide(grad_out, divisor, out=share.reshape((N, C) + layout.plane)[layout.valid()])
+    planes = work.zeros("grad_planes", (len(layout.phases), size + layout.slack), grad_out.dtype)
+    for plane, shift in layout.taps:
+        run = planes[plane, shift:shift + size]
+        run += share
+    return merge_phases(planes, x_shape, layout, grad_out.dtype, work)

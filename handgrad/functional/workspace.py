@@ -29,6 +29,8 @@ class Workspace:
 
     def __init__(self):
         self._buffers = {}
+        self._fills = {}
+        self._computed = {}
         self._outputs = {}
 
     def get(self, name, shape, dtype):
@@ -49,11 +51,25 @@ class Workspace:
     def zeroed_once(self, name, shape, dtype):
         """Like :meth:`get`, zero-filled only when (re)allocated: for padded buffers whose
         border is never written and therefore stays zero across calls."""
+        return self.filled_once(name, shape, dtype, 0)
+
+    def filled_once(self, name, shape, dtype, fill):
+        """Like :meth:`get`, filled with ``fill`` only when (re)allocated (or when ``fill``
+        changes): the parts a caller never writes keep ``fill`` across calls."""
         shape, dtype = tuple(int(s) for s in shape), np.dtype(dtype)
         buf = self._buffers.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype:
-            buf = self._buffers[name] = np.zeros(shape, dtype)
+        if (buf is None or buf.shape != shape or buf.dtype != dtype
+                or self._fills.get(name, fill) != fill):
+            buf = self._buffers[name] = np.full(shape, fill, dtype)
+        self._fills[name] = fill
         return buf
+
+    def computed(self, name, key, make):
+        """``make()``, computed once and kept while ``key`` is unchanged (for read-only use)."""
+        entry = self._computed.get(name)
+        if entry is None or entry[0] != key:
+            entry = self._computed[name] = (key, make())
+        return entry[1]
 
     def output(self, name, shape, dtype, keep=2):
         """A buffer safe to return to a caller: an earlier one of this shape whose only
@@ -73,8 +89,8 @@ class Workspace:
 
     def clear(self):
         """Drop every buffer (frees the memory)."""
-        self._buffers.clear()
-        self._outputs.clear()
+        for store in (self._buffers, self._fills, self._computed, self._outputs):
+            store.clear()
 
     def nbytes(self):
         return sum(b.nbytes for b in self._buffers.values())

@@ -8,8 +8,9 @@ The array work lives in handgrad/functional/pooling.py.
 import numpy as np
 
 from .._checks import check_input, check_positive_int
-from ..functional.pool_windows import Workspace, check_output_size, pool_args, pool_geometry
+from ..functional.pool_windows import check_output_size, pool_args, pool_geometry
 from ..functional.pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
+from ..functional.workspace import Workspace
 from .base import Layer
 
 _LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
