@@ -215,17 +215,37 @@ def test_input_gradients_held_by_caller_are_not_overwritten():
     np.testing.assert_array_equal(dx1, kept)
 
 
-@pytest.mark.parametrize("nd,k,p,d,groups", [(2, 3, 1, 1, 1), (2, (2, 5), "same", (2, 1), 2), (3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),
-                                              (2, 3, 0, 1, 1)], ids=["3x3-p1", "even-dilated-groups", "3d-asym", "3x3-valid"])
-def test_stride1_wide_col2im_matches_loop_reference(nd, k, p, d, groups):
+STRIDE1_PATHS = [  # path, nd, kernel, padding, dilation, groups
+    ("flat", 2, 3, 1, 1, 1),
+    ("flat", 2, (2, 5), "same", (2, 1), 2),
+    ("flat", 3, 3, ((0, 2), (1, 1), (2, 0)), (1, 1, 1), 1),      # first dim changes size
+    ("flat", 1, 4, ((3, 1),), 2, 1),
+    ("wide", 3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),
+    ("wide", 2, 3, 0, 1, 1),
+    ("wide", 2, 3, ((1, 1), (0, 1)), 1, 1),
+]
+
+
+@pytest.mark.parametrize("path,nd,k,p,d,groups", STRIDE1_PATHS,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(STRIDE1_PATHS)])
+def test_stride1_unfold_paths_match_loop_reference(path, nd, k, p, d, groups):
+    """Stride 1 takes the flat path (handgrad/functional/flat_unfold.py) when every spatial
+    dimension after the first keeps its size, else the wide input gradient; both must
+    equal the loop reference."""
     rng = np.random.default_rng(11)
-    conv = ConvNd(nd, 2 * groups, 2 * groups, k, padding=p, dilation=d, groups=groups, rng=rng, dtype=F64)
+    conv = ConvNd(nd, 2 * groups, 2 * groups, k, padding=p, dilation=d, groups=groups, rng=rng, dtype=F64,
+                  bias_init=lambda shape, *a, **kw: rng.standard_normal(shape))
     x = rng.standard_normal((3, 2 * groups) + (7,) * nd)
     y = conv(x)
     P = tuple(7 + a + b for a, b in conv.pads)
-    assert conv._use_wide(y.shape[2:], P)
+    flat = conv._flat_plan(x.shape[2:]) is not None
+    assert flat == (path == "flat")
+    if path == "wide":
+        assert conv._use_wide(y.shape[2:], P)
     g = rng.standard_normal(y.shape)
     dx = conv.backward(g)
-    _, rdx, rdw, _ = loop_conv(x, conv.weight.data, conv.bias.data, (1,) * nd, conv.pads, conv.dilation, groups, g)
+    ry, rdx, rdw, rdb = loop_conv(x, conv.weight.data, conv.bias.data, (1,) * nd, conv.pads, conv.dilation, groups, g)
+    np.testing.assert_allclose(y, ry, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(conv.weight.grad, rdw, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(conv.bias.grad, rdb, rtol=1e-10, atol=1e-12)

@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from .._checks import as_dtype, as_rng, check_input, check_positive_int
+from ..functional.flat_unfold import flat_unfold, fold_flat, unfold_flat
 from ..functional.im2col import col2im, col2im_wide, im2col, wide_shape, wide_slack
 from ..functional.shapes import ntuple, output_size, parse_padding
 from ..functional.windows import pad_into, unpad
@@ -142,9 +143,23 @@ class ConvNd(Layer):
         per_sample = self.in_channels * math.prod(self.kernel_size) * math.prod(out) * self.dtype.itemsize
         return max(1, min(N, self.max_cols_bytes // max(per_sample, 1)))
 
+    def _flat_plan(self, spatial):
+        """The :func:`flat_unfold` geometry when it applies (stride 1, every dimension after
+        the first keeps its size), else ``None``."""
+        if any(s != 1 for s in self.stride):
+            return None
+        return self._ws.computed("flat_plan", spatial, lambda: flat_unfold(
+            spatial, self.kernel_size, self.dilation, self.pads))
+
     def _unfold(self, x, out):
         """cols (C_in*K, n*OUT) for the samples of ``x`` (a chunk), in reused buffers."""
         n, C = x.shape[:2]
+        K = math.prod(self.kernel_size)
+        plan = self._flat_plan(x.shape[2:])
+        if plan is not None:                                            # contiguous runs per tap
+            buf = self._ws.zeroed_once(("flat", n), (C, n, plan.length), self.dtype)
+            cols = self._ws.get(("cols", n), (C, K, n, plan.run), self.dtype)
+            return unfold_flat(x, plan, buf, cols).reshape(C * K, n * plan.run)
         P = tuple(s + p0 + p1 for s, (p0, p1) in zip(x.shape[2:], self.pads))
         if any(p0 or p1 for p0, p1 in self.pads):
             xp = self._ws.zeroed_once(("xp", n), (C, n) + P, self.dtype)
@@ -153,7 +168,7 @@ class ConvNd(Layer):
             xp = x.swapaxes(0, 1)                                       # (C, n, *S) view
         cols = self._ws.get(("cols", n), (C,) + self.kernel_size + (n,) + out, self.dtype)
         im2col(xp, self.kernel_size, self.stride, self.dilation, out, cols)
-        return cols.reshape(C * math.prod(self.kernel_size), n * math.prod(out))
+        return cols.reshape(C * K, n * math.prod(out))
 
     # -- forward / backward --------------------------------------------------
     def forward(self, x):
@@ -190,6 +205,7 @@ class ConvNd(Layer):
         gw = self.weight.grad.reshape(G, Co // G, -1)
         spatial = x.shape[2:]
         P = tuple(s + p0 + p1 for s, (p0, p1) in zip(spatial, self.pads))
+        plan = self._flat_plan(spatial)
         dx = self._ws.output("dx", x.shape, self.dtype) if self.input_grad else None
         nb = N if kept is not None else self._chunk(N, out)
         for n0 in range(0, N, nb):
@@ -204,6 +220,13 @@ class ConvNd(Layer):
             _gemm(gt, cols.transpose(0, 2, 1), dw)                       # (G, Co/G, Ci/G*K)
             gw += dw
             if dx is None:                                              # input_grad=False
+                continue
+            if plan is not None:
+                dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
+                _gemm(w.transpose(0, 2, 1), gt, dcols)                   # (G, Ci/G*K, n*OUT)
+                buf = self._ws.zeros(("dflat", n), (C, n, plan.length), self.dtype)
+                dxc = fold_flat(dcols.reshape(C, K, n, OUT), plan, buf)  # (C, n, prod(S))
+                np.copyto(dx[n0:n0 + n].reshape(n, C, -1), dxc.swapaxes(0, 1))
                 continue
             if self._use_wide(out, P):
                 dxp = self._padded_input_grad_wide(grad_out[n0:n0 + n], w, out, P)
