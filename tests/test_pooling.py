@@ -131,6 +131,36 @@ def test_reused_buffers_do_not_leak_between_calls(rng):
     np.testing.assert_array_equal(layer(x1), y1)          # padding border still -inf
 
 
+def test_overlapping_max_backward_same_through_input_or_padded_grid(rng):
+    """Maxima inside the input are scattered straight into dL/dx; the padded-grid path
+    (used when a maximum may lie in padding) must give the same result."""
+    from handgrad.functional.pooling import max_pool_backward
+    layer = MaxPool2d(3, stride=2, padding=1)
+    x = rng.standard_normal((2, 3, 9, 8))
+    g = rng.standard_normal(layer(x).shape)
+    arg, inside, x_shape, geom = layer._saved()
+    assert inside
+    direct = max_pool_backward(g, arg, True, x_shape, geom, layer._work).copy()
+    padded = max_pool_backward(g, arg, False, x_shape, geom, layer._work)
+    np.testing.assert_array_equal(direct, padded)
+
+
+def test_windows_whose_maximum_is_minus_inf_do_not_misroute_gradients():
+    """A window of only -inf (input and padding) keeps its argmax on the padding; its
+    gradient is dropped instead of landing on another sample or channel."""
+    x = np.full((1, 2, 4, 4), -np.inf)
+    x[0, 1, 3, 3] = 1.0                                # channel 1: one finite value
+    layer = MaxPool2d(3, stride=2, padding=1)
+    y = layer(x)
+    assert not layer._saved()[1]                       # not every maximum inside the input
+    np.testing.assert_array_equal(y[0, 1], [[-np.inf, -np.inf], [-np.inf, 1.0]])
+    gx = layer.backward(np.arange(1.0, 9.0).reshape(1, 2, 2, 2))
+    expected = np.zeros_like(x)
+    expected[0, 0, 1, 1] = 4.0                          # window (1, 1) of channel 0: first offset in the input
+    expected[0, 1, 3, 3] = 8.0                          # the finite maximum of channel 1
+    np.testing.assert_array_equal(gx, expected)
+
+
 # -- gradient checks (float64, no ties) ------------------------------------------
 
 GRAD_LAYERS = [

@@ -190,27 +190,32 @@ def merge_phases(planes, x_shape, layout, dtype, work):
     return gx
 
 
-def flat_argmax(arg, geom, work):
-    """Flat index into the padded grid ``(N, C, *extent)`` of each window's argmax.
+def flat_argmax(arg, geom, work, padded=True):
+    """Flat index of each window's argmax, into the padded grid ``(N, C, *extent)`` or, with
+    ``padded=False``, into the input ``(N, C, *in_size)``.
 
     ``arg`` ``(N, C, *out)`` holds kernel-offset indices (row-major scan order). Output
-    ``o`` with offset ``r`` reads padded position ``o*s + r``, so its flat index is
-    ``base[o] + delta[r]`` with ``base[n, c, o] = flat(n, c, o*s)`` (kept in ``work``)
-    and ``delta[r] = flat(0, 0, r)``. Returns a 1-D int64 array (what bincount takes).
+    ``o`` with offset ``r`` reads padded position ``o*s + r`` (input position
+    ``o*s + r - p0``), so its flat index is ``base[o] + delta[r]`` with
+    ``base[n, c, o] = flat(n, c, o*s)`` (or ``flat(n, c, o*s - p0)``, kept in ``work``) and
+    ``delta[r] = flat(0, 0, r)``. Into the input grid this is right only for maxima that
+    lie inside the input (the caller checks). Returns a 1-D int64 array (what bincount takes).
     """
     N, C = arg.shape[:2]
-    strides = [math.prod(geom.extent[axis + 1:]) for axis in range(len(geom.extent))]
+    sizes = geom.extent if padded else geom.in_size
+    corner = [0] * len(sizes) if padded else [p0 for p0, _ in geom.pad]
+    strides = [math.prod(sizes[axis + 1:]) for axis in range(len(sizes))]
 
     def make_base():
         base = np.arange(N * C, dtype=np.int64).reshape((N, C) + (1,) * len(geom.out))
-        base = base * math.prod(geom.extent)
-        for axis, (o, s, step) in enumerate(zip(geom.out, geom.stride, strides)):
+        base = base * math.prod(sizes)
+        for axis, (o, s, p0, step) in enumerate(zip(geom.out, geom.stride, corner, strides)):
             shape = [1] * len(geom.out)
             shape[axis] = o
-            base = base + (np.arange(o, dtype=np.int64) * (s * step)).reshape(shape)
+            base = base + ((np.arange(o, dtype=np.int64) * s - p0) * step).reshape(shape)
         return base                                                   # (N, C, *out)
 
-    base = work.computed("flat_base", (arg.shape, geom), make_base)
+    base = work.computed(f"flat_base_{padded}", (arg.shape, geom), make_base)
     delta = np.array([sum(r * step for r, step in zip(offset, strides)) for offset in geom.offsets()],
                      np.int64)                                        # (prod(kernel),)
     flat = np.take(delta, arg)                                        # (N, C, *out)

@@ -27,7 +27,9 @@ def _index_dtype(num_offsets):
 # -- max pooling ---------------------------------------------------------------
 
 def max_pool_forward(x, geom, work):
-    """Returns ``y`` ``(N, C, *out)`` and ``arg``, the offset index of each window's first maximum.
+    """Returns ``y`` ``(N, C, *out)``, ``arg``, the offset index of each window's first
+    maximum, and ``inside``: whether every maximum is known to lie inside the input (it
+    can lie in the ``-inf`` padding only when a window's maximum is ``-inf`` or NaN).
 
     The input is split into stride-phase planes (:func:`split_phases`), so each kernel
     offset is one contiguous run over all windows at once, on the "wide" output grid
@@ -57,18 +59,21 @@ def max_pool_forward(x, geom, work):
     wide = (N, C) + layout.plane
     y = work.output("y", (N, C) + geom.out, x.dtype)
     np.copyto(y, y_wide.reshape(wide)[valid])
-    return y, arg.reshape(wide)[valid]
+    inside = not geom.needs_buffer or bool(y.min() > -np.inf)        # NaN compares False too
+    return y, arg.reshape(wide)[valid], inside
 
 
-def max_pool_backward(grad_out, arg, x_shape, geom, work):
+def max_pool_backward(grad_out, arg, inside, x_shape, geom, work):
     """dL/dx: each ``g_o`` goes to the input sample at its window's argmax.
 
     Non-overlapping windows write each input sample once: one pass per kernel offset
     writes ``(arg == offset) * g`` straight into the slice of dL/dx that offset read.
     Overlapping windows (a sample may be the maximum of several windows) turn ``arg``
-    into flat indices into the padded grid (:func:`flat_argmax`) and sum ``g`` per index
-    with one ``np.bincount`` (it accumulates in float64, then the result is rounded to
-    ``grad_out``'s dtype); padding is cut off by :func:`crop_to_input`.
+    into flat indices (:func:`flat_argmax`) and sum ``g`` per index with one
+    ``np.bincount`` (it accumulates in float64, then the result is rounded to
+    ``grad_out``'s dtype). When every maximum is ``inside`` the input the indices point
+    straight into dL/dx; otherwise into the padded grid, whose padding
+    :func:`crop_to_input` then drops.
     """
     if geom.non_overlapping:
         hit = np.empty(arg.shape, bool)                  # (N, C, *out): arg == offset
@@ -78,6 +83,12 @@ def max_pool_backward(grad_out, arg, x_shape, geom, work):
             np.multiply(hit, grad_out, out=gx[(Ellipsis,) + geom.offset_slices(offset)])
         return gx
     N, C = x_shape[:2]
+    if inside:
+        flat = flat_argmax(arg, geom, work, padded=False)  # (N*C*prod(out),) into (N, C, *in_size)
+        sums = np.bincount(flat, weights=grad_out.ravel(), minlength=math.prod(x_shape))
+        gx = work.output("gx", x_shape, grad_out.dtype)
+        np.copyto(gx, sums.reshape(x_shape))
+        return gx
     flat = flat_argmax(arg, geom, work)                  # (N*C*prod(out),) into (N, C, *extent)
     sums = np.bincount(flat, weights=grad_out.ravel(), minlength=N * C * math.prod(geom.extent))
     return crop_to_input(sums.reshape((N, C) + geom.extent), x_shape, geom, grad_out.dtype, work)

@@ -111,13 +111,13 @@ class MaxPoolNd(_PoolNd):
 
     def forward(self, x):
         geom = self._geometry(x)
-        y, arg = max_pool_forward(x, geom, self._work)
-        self._cache = arg, x.shape, geom
+        y, arg, inside = max_pool_forward(x, geom, self._work)
+        self._cache = arg, inside, x.shape, geom
         return y
 
     def backward(self, grad_out):
-        arg, x_shape, geom = self._saved()
-        return max_pool_backward(grad_out, arg, x_shape, geom, self._work)
+        arg, inside, x_shape, geom = self._saved()
+        return max_pool_backward(grad_out, arg, inside, x_shape, geom, self._work)
 
 
 class AvgPoolNd(_PoolNd):
