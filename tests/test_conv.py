@@ -220,28 +220,29 @@ STRIDE1_PATHS = [  # path, nd, kernel, padding, dilation, groups
     ("flat", 2, (2, 5), "same", (2, 1), 2),
     ("flat", 3, 3, ((0, 2), (1, 1), (2, 0)), (1, 1, 1), 1),      # first dim changes size
     ("flat", 1, 4, ((3, 1),), 2, 1),
-    ("wide", 3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),
-    ("wide", 2, 3, 0, 1, 1),
-    ("wide", 2, 3, ((1, 1), (0, 1)), 1, 1),
+    ("flat-junk", 2, 3, 0, 1, 1),                                 # "valid": narrower rows
+    ("flat-junk", 2, 3, ((1, 1), (0, 1)), 1, 1),
+    ("flat-junk", 3, (2, 3, 3), ((0, 0), (0, 1), (1, 0)), (1, 2, 1), 1),
+    ("generic", 3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),            # a later dimension grows
+    ("generic", 2, 3, ((0, 0), (2, 2)), 1, 1),
 ]
 
 
 @pytest.mark.parametrize("path,nd,k,p,d,groups", STRIDE1_PATHS,
                          ids=[f"{c[0]}-{i}" for i, c in enumerate(STRIDE1_PATHS)])
 def test_stride1_unfold_paths_match_loop_reference(path, nd, k, p, d, groups):
-    """Stride 1 takes the flat path (handgrad/functional/flat_unfold.py) when every spatial
-    dimension after the first keeps its size, else the wide input gradient; both must
-    equal the loop reference."""
+    """Stride 1 takes the flat path (handgrad/functional/flat_unfold.py) unless a spatial
+    dimension after the first grows, with junk columns where the output is narrower than
+    the input; every path must equal the loop reference."""
     rng = np.random.default_rng(11)
     conv = ConvNd(nd, 2 * groups, 2 * groups, k, padding=p, dilation=d, groups=groups, rng=rng, dtype=F64,
                   bias_init=lambda shape, *a, **kw: rng.standard_normal(shape))
     x = rng.standard_normal((3, 2 * groups) + (7,) * nd)
     y = conv(x)
-    P = tuple(7 + a + b for a, b in conv.pads)
-    flat = conv._flat_plan(x.shape[2:]) is not None
-    assert flat == (path == "flat")
-    if path == "wide":
-        assert conv._use_wide(y.shape[2:], P)
+    plan = conv._flat_plan(x.shape[2:])
+    assert (plan is not None) == path.startswith("flat")
+    if plan is not None:
+        assert plan.junk == (path == "flat-junk")
     g = rng.standard_normal(y.shape)
     dx = conv.backward(g)
     ry, rdx, rdw, rdb = loop_conv(x, conv.weight.data, conv.bias.data, (1,) * nd, conv.pads, conv.dilation, groups, g)

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._checks import as_dtype, as_rng, check_input, check_positive_int
 from ..functional.flat_unfold import flat_unfold, fold_flat, unfold_flat
-from ..functional.im2col import col2im, col2im_wide, im2col, wide_shape, wide_slack
+from ..functional.im2col import col2im, im2col
 from ..functional.shapes import ntuple, output_size, parse_padding
 from ..functional.windows import pad_into, unpad
 from ..functional.workspace import Workspace
@@ -138,24 +138,23 @@ class ConvNd(Layer):
                              f"is smaller than the dilated kernel {spans}")
         return out
 
-    def _chunk(self, N, out):
+    def _chunk(self, N, grid):
         """Samples per chunk so that the cols buffer stays under ``max_cols_bytes``."""
-        per_sample = self.in_channels * math.prod(self.kernel_size) * math.prod(out) * self.dtype.itemsize
+        per_sample = self.in_channels * math.prod(self.kernel_size) * math.prod(grid) * self.dtype.itemsize
         return max(1, min(N, self.max_cols_bytes // max(per_sample, 1)))
 
     def _flat_plan(self, spatial):
-        """The :func:`flat_unfold` geometry when it applies (stride 1, every dimension after
-        the first keeps its size), else ``None``."""
+        """The :func:`flat_unfold` geometry when it applies (stride 1, no dimension after
+        the first wider than the input), else ``None``."""
         if any(s != 1 for s in self.stride):
             return None
         return self._ws.computed("flat_plan", spatial, lambda: flat_unfold(
             spatial, self.kernel_size, self.dilation, self.pads))
 
-    def _unfold(self, x, out):
-        """cols (C_in*K, n*OUT) for the samples of ``x`` (a chunk), in reused buffers."""
+    def _unfold(self, x, out, plan):
+        """cols (C_in*K, n*prod(grid)) for the samples of ``x`` (a chunk), in reused buffers."""
         n, C = x.shape[:2]
         K = math.prod(self.kernel_size)
-        plan = self._flat_plan(x.shape[2:])
         if plan is not None:                                            # contiguous runs per tap
             buf = self._ws.zeroed_once(("flat", n), (C, n, plan.length), self.dtype)
             cols = self._ws.get(("cols", n), (C, K, n, plan.run), self.dtype)
@@ -174,22 +173,25 @@ class ConvNd(Layer):
     def forward(self, x):
         out = self._check(x)
         N, G, Co = x.shape[0], self.groups, self.out_channels
-        OUT = math.prod(out)
+        plan = self._flat_plan(x.shape[2:])
+        grid = out if plan is None else plan.grid                       # column grid per sample
+        RUN = math.prod(grid)
         w = self.weight.data.reshape(G, Co // G, -1)                    # (G, Co/G, Ci/G*K)
         y = self._ws.output("y", (N, Co) + out, self.dtype)            # returned: never aliased
-        nb = self._chunk(N, out)
+        bias = None if self.bias is None else self.bias.data.reshape((Co,) + (1,) * len(out))
+        valid = (Ellipsis,) + tuple(slice(0, o) for o in out)           # real outputs in the grid
+        nb = self._chunk(N, grid)
         for n0 in range(0, N, nb):
             xc = x[n0:n0 + nb]
             n = xc.shape[0]
-            cols = self._unfold(xc, out).reshape(G, -1, n * OUT)        # (G, Ci/G*K, n*OUT)
-            yt = self._ws.get(("yt", n), (G, Co // G, n * OUT), self.dtype)
-            _gemm(w, cols, yt)                                          # (G, Co/G, n*OUT)
-            yt = yt.reshape(Co, n, OUT).transpose(1, 0, 2)                # (n, Co, OUT) view
-            yc = y[n0:n0 + n].reshape(n, Co, OUT)
-            if self.bias is not None:
-                np.add(yt, self.bias.data[:, None], out=yc)             # transpose + bias, one pass
+            cols = self._unfold(xc, out, plan).reshape(G, -1, n * RUN)  # (G, Ci/G*K, n*RUN)
+            yt = self._ws.get(("yt", n), (G, Co // G, n * RUN), self.dtype)
+            _gemm(w, cols, yt)                                          # (G, Co/G, n*RUN)
+            yt = yt.reshape((Co, n) + grid)[valid].swapaxes(0, 1)       # (n, Co, *out) view
+            if bias is not None:
+                np.add(yt, bias, out=y[n0:n0 + n])                      # transpose + bias, one pass
             else:
-                np.copyto(yc, yt)
+                np.copyto(y[n0:n0 + n], yt)
         # keep the unfolded windows when the batch fit in one chunk; otherwise recompute them
         self._cache = (x, out, cols if nb >= N else None)
         return y
@@ -197,23 +199,23 @@ class ConvNd(Layer):
     def backward(self, grad_out):
         x, out, kept = self._saved()
         N, C, G, Co = x.shape[0], self.in_channels, self.groups, self.out_channels
-        OUT, K = math.prod(out), math.prod(self.kernel_size)
+        K = math.prod(self.kernel_size)
         if grad_out.shape != (N, Co) + out:
             raise ValueError(f"{type(self).__name__}.backward expected grad_out of shape "
                              f"{(N, Co) + out}, got {grad_out.shape}")
         w = self.weight.data.reshape(G, Co // G, -1)                    # (G, Co/G, Ci/G*K)
         gw = self.weight.grad.reshape(G, Co // G, -1)
         spatial = x.shape[2:]
-        P = tuple(s + p0 + p1 for s, (p0, p1) in zip(spatial, self.pads))
         plan = self._flat_plan(spatial)
+        grid = out if plan is None else plan.grid
+        RUN = math.prod(grid)
         dx = self._ws.output("dx", x.shape, self.dtype) if self.input_grad else None
-        nb = N if kept is not None else self._chunk(N, out)
+        nb = N if kept is not None else self._chunk(N, grid)
         for n0 in range(0, N, nb):
             n = min(nb, N - n0)
-            cols = kept if kept is not None else self._unfold(x[n0:n0 + n], out).reshape(G, -1, n * OUT)
-            gt = self._ws.get(("gt", n), (Co, n, OUT), self.dtype)
-            np.copyto(gt, grad_out[n0:n0 + n].reshape(n, Co, OUT).transpose(1, 0, 2))
-            gt = gt.reshape(G, Co // G, n * OUT)                         # (G, Co/G, n*OUT)
+            cols = kept if kept is not None else self._unfold(x[n0:n0 + n], out, plan).reshape(G, -1, n * RUN)
+            gt = self._grad_columns(grad_out[n0:n0 + n], out, grid)      # (Co, n, *grid)
+            gt = gt.reshape(G, Co // G, n * RUN)
             if self.bias is not None:
                 self.bias.grad += gt.reshape(Co, -1).sum(axis=1)
             dw = self._ws.get("dw", w.shape, self.dtype)
@@ -221,45 +223,31 @@ class ConvNd(Layer):
             gw += dw
             if dx is None:                                              # input_grad=False
                 continue
+            dcols = self._ws.get(("dcols", n), (G, C // G * K, n * RUN), self.dtype)
+            _gemm(w.transpose(0, 2, 1), gt, dcols)                       # (G, Ci/G*K, n*RUN)
             if plan is not None:
-                dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
-                _gemm(w.transpose(0, 2, 1), gt, dcols)                   # (G, Ci/G*K, n*OUT)
                 buf = self._ws.zeros(("dflat", n), (C, n, plan.length), self.dtype)
-                dxc = fold_flat(dcols.reshape(C, K, n, OUT), plan, buf)  # (C, n, prod(S))
+                dxc = fold_flat(dcols.reshape(C, K, n, RUN), plan, buf)  # (C, n, prod(S))
                 np.copyto(dx[n0:n0 + n].reshape(n, C, -1), dxc.swapaxes(0, 1))
                 continue
-            if self._use_wide(out, P):
-                dxp = self._padded_input_grad_wide(grad_out[n0:n0 + n], w, out, P)
-            else:
-                dcols = self._ws.get(("dcols", n), (G, C // G * K, n * OUT), self.dtype)
-                _gemm(w.transpose(0, 2, 1), gt, dcols)                   # (G, Ci/G*K, n*OUT)
-                dxp = self._ws.zeros(("dxp", n), (C, n) + P, self.dtype)  # (C, n, *P)
-                col2im(dcols.reshape((C,) + self.kernel_size + (n,) + out), self.kernel_size,
-                       self.stride, self.dilation, out, dxp)
+            P = tuple(s + p0 + p1 for s, (p0, p1) in zip(spatial, self.pads))
+            dxp = self._ws.zeros(("dxp", n), (C, n) + P, self.dtype)    # (C, n, *P)
+            col2im(dcols.reshape((C,) + self.kernel_size + (n,) + out), self.kernel_size,
+                   self.stride, self.dilation, out, dxp)
             np.copyto(dx[n0:n0 + n], unpad(dxp, self.pads, spatial).swapaxes(0, 1))
         return dx
 
-    def _use_wide(self, out, P):
-        """Stride-1 (2-D/3-D) input gradients use col2im_wide when its zero columns cost
-        at most twice the real ones; they turn K short-row slice-adds into long runs."""
-        return (self.num_spatial_dims >= 2 and all(s == 1 for s in self.stride)
-                and math.prod(P[1:]) <= 2 * math.prod(out[1:]))
-
-    def _padded_input_grad_wide(self, grad_out, w, out, P):
-        """dL/dx~ (C, n, *P) through the wide layout of handgrad/functional/im2col.py."""
-        n, Co, C, G = grad_out.shape[0], self.out_channels, self.in_channels, self.groups
-        grid = wide_shape(out, P)                                        # (O_1, P_2, ..., P_d)
-        gtw = self._ws.zeroed_once(("gtw", n), (Co, n) + grid, self.dtype)  # zeros stay off-grid
-        valid = (slice(None),) * 3 + tuple(slice(0, o) for o in out[1:])
-        np.copyto(gtw[valid], grad_out.swapaxes(0, 1))
-        cols_w = self._ws.get(("dcolsw", n), (G, C // G * math.prod(self.kernel_size), n * math.prod(grid)),
-                              self.dtype)
-        _gemm(w.transpose(0, 2, 1), gtw.reshape(G, Co // G, -1), cols_w)  # (G, Ci/G*K, n*prod(grid))
-        size = math.prod(P)
-        flat = self._ws.zeros(("dxpw", n), (C, n, size + wide_slack(self.kernel_size, self.dilation, P)),
-                              self.dtype)
-        col2im_wide(cols_w, self.kernel_size, self.dilation, out, P, flat)
-        return flat[:, :, :size].reshape((C, n) + P)
+    def _grad_columns(self, grad_out, out, grid):
+        """dL/dy of a chunk laid out as GEMM columns ``(C_out, n, *grid)``: transposed, with
+        zeros at the junk grid positions (they stay zero: only the real outputs are written)."""
+        n, Co = grad_out.shape[:2]
+        if grid == out:
+            gt = self._ws.get(("gt", n), (Co, n) + grid, self.dtype)
+            np.copyto(gt, grad_out.swapaxes(0, 1))
+            return gt
+        gt = self._ws.zeroed_once(("gt_grid", n), (Co, n) + grid, self.dtype)
+        np.copyto(gt[(Ellipsis,) + tuple(slice(0, o) for o in out)], grad_out.swapaxes(0, 1))
+        return gt
 
     # -- description ---------------------------------------------------------
     def macs(self, input_shape, output_shape):
