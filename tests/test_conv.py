@@ -190,16 +190,30 @@ def test_backward_checks_grad_shape():
         conv.backward(np.zeros((2, 2, 4), np.float32))
 
 
-def test_input_grad_false_skips_dx_but_keeps_parameter_grads():
+@pytest.mark.parametrize("nd,cin,k,padding,bias", [
+    (2, 2, 3, 1, True),            # thin (C_in*K <= 32): one product per sample
+    (2, 1, 5, 0, True),            # thin, "valid": junk columns on the flat grid
+    (1, 3, 4, "same", False),
+    (3, 1, 3, (1, 0, 1), True),
+    (2, 4, 3, 1, True),            # C_in*K = 36: the batched product
+], ids=["thin-same", "thin-valid", "thin-1d", "thin-3d", "wide-k"])
+def test_input_grad_false_skips_dx_but_keeps_parameter_grads(nd, cin, k, padding, bias):
     rng = np.random.default_rng(5)
-    full = Conv2d(2, 3, 3, padding=1, rng=np.random.default_rng(0), dtype=F64)
-    first = Conv2d(2, 3, 3, padding=1, rng=np.random.default_rng(0), dtype=F64, input_grad=False)
-    x, g = rng.standard_normal((4, 2, 5, 5)), rng.standard_normal((4, 3, 5, 5))
-    full(x), first(x)
+    make = lambda **kw: ConvNd(nd, cin, 3, k, padding=padding, bias=bias, rng=np.random.default_rng(0),
+                               dtype=F64, **kw)
+    full, first = make(), make(input_grad=False)
+    x = rng.standard_normal((4, cin) + (7,) * nd)
+    y = full(x)
+    np.testing.assert_array_equal(first(x), y)
+    g = rng.standard_normal(y.shape)
     full.backward(g)
     assert first.backward(g) is None
-    np.testing.assert_allclose(first.weight.grad, full.weight.grad, rtol=1e-13)
-    np.testing.assert_allclose(first.bias.grad, full.bias.grad, rtol=1e-13)
+    np.testing.assert_allclose(first.weight.grad, full.weight.grad, rtol=1e-12, atol=1e-12)
+    _, _, rdw, rdb = loop_conv(x, full.weight.data, full.bias.data if bias else None, (1,) * nd,
+                               full.pads, (1,) * nd, 1, g)
+    np.testing.assert_allclose(first.weight.grad, rdw, rtol=1e-10, atol=1e-12)
+    if bias:
+        np.testing.assert_allclose(first.bias.grad, rdb, rtol=1e-10, atol=1e-12)
     assert first.get_config()["input_grad"] is False
 
 

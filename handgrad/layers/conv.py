@@ -185,9 +185,14 @@ class ConvNd(Layer):
             xc = x[n0:n0 + nb]
             n = xc.shape[0]
             cols = self._unfold(xc, out, plan).reshape(G, -1, n * RUN)  # (G, Ci/G*K, n*RUN)
-            yt = self._ws.get(("yt", n), (G, Co // G, n * RUN), self.dtype)
-            _gemm(w, cols, yt)                                          # (G, Co/G, n*RUN)
-            yt = yt.reshape((Co, n) + grid)[valid].swapaxes(0, 1)       # (n, Co, *out) view
+            if self._per_sample():                                      # (n, Co, RUN): y's own layout
+                yt = self._ws.get(("yn", n), (n, Co, RUN), self.dtype)
+                np.matmul(w[0], _by_sample(cols[0], n), out=yt)
+                yt = yt.reshape((n, Co) + grid)[valid]
+            else:
+                yt = self._ws.get(("yt", n), (G, Co // G, n * RUN), self.dtype)
+                _gemm(w, cols, yt)                                      # (G, Co/G, n*RUN)
+                yt = yt.reshape((Co, n) + grid)[valid].swapaxes(0, 1)   # (n, Co, *out) view
             if bias is not None:
                 np.add(yt, bias, out=y[n0:n0 + n])                      # transpose + bias, one pass
             else:
@@ -214,6 +219,15 @@ class ConvNd(Layer):
         for n0 in range(0, N, nb):
             n = min(nb, N - n0)
             cols = kept if kept is not None else self._unfold(x[n0:n0 + n], out, plan).reshape(G, -1, n * RUN)
+            if dx is None and self._per_sample():                       # no transpose of dL/dy either
+                gn = self._grad_columns(grad_out[n0:n0 + n], out, grid, by_sample=True)  # (n, Co, *grid)
+                gn = gn.reshape(n, Co, RUN)
+                if self.bias is not None:
+                    self.bias.grad += gn.sum(axis=(0, 2))
+                dwn = self._ws.get(("dwn", n), (n, Co, cols.shape[1]), self.dtype)
+                np.matmul(gn, _by_sample(cols[0], n).swapaxes(1, 2), out=dwn)  # per-sample dW
+                gw[0] += dwn.sum(axis=0)
+                continue
             gt = self._grad_columns(grad_out[n0:n0 + n], out, grid)      # (Co, n, *grid)
             gt = gt.reshape(G, Co // G, n * RUN)
             if self.bias is not None:
@@ -237,17 +251,27 @@ class ConvNd(Layer):
             np.copyto(dx[n0:n0 + n], unpad(dxp, self.pads, spatial).swapaxes(0, 1))
         return dx
 
-    def _grad_columns(self, grad_out, out, grid):
-        """dL/dy of a chunk laid out as GEMM columns ``(C_out, n, *grid)``: transposed, with
-        zeros at the junk grid positions (they stay zero: only the real outputs are written)."""
+    def _grad_columns(self, grad_out, out, grid, by_sample=False):
+        """dL/dy of a chunk laid out as GEMM columns ``(C_out, n, *grid)`` (``(n, C_out,
+        *grid)`` with ``by_sample``), with zeros at the junk grid positions (they stay zero:
+        only the real outputs are written)."""
         n, Co = grad_out.shape[:2]
+        lead, g = ((n, Co), grad_out) if by_sample else ((Co, n), grad_out.swapaxes(0, 1))
         if grid == out:
-            gt = self._ws.get(("gt", n), (Co, n) + grid, self.dtype)
-            np.copyto(gt, grad_out.swapaxes(0, 1))
+            if by_sample:
+                return grad_out
+            gt = self._ws.get(("gt", n), lead + grid, self.dtype)
+            np.copyto(gt, g)
             return gt
-        gt = self._ws.zeroed_once(("gt_grid", n), (Co, n) + grid, self.dtype)
-        np.copyto(gt[(Ellipsis,) + tuple(slice(0, o) for o in out)], grad_out.swapaxes(0, 1))
+        gt = self._ws.zeroed_once(("gt_grid", by_sample, n), lead + grid, self.dtype)
+        np.copyto(gt[(Ellipsis,) + tuple(slice(0, o) for o in out)], g)
         return gt
+
+    def _per_sample(self):
+        """Thin products (``C_in * K <= 32``, one group) run as one GEMM per sample, whose
+        output is already in ``(n, C_out, ...)`` order: they are memory-bound, and the
+        transpose of ``(C_out, n*OUT)`` cost as much as the product."""
+        return self.groups == 1 and self.in_channels * math.prod(self.kernel_size) <= 32
 
     # -- description ---------------------------------------------------------
     def macs(self, input_shape, output_shape):
@@ -275,6 +299,11 @@ class ConvNd(Layer):
         if self.groups != 1:
             s += f", groups={self.groups}"
         return s + f", bias={self.bias is not None}"
+
+
+def _by_sample(cols, n):
+    """``(C_in*K, n*RUN)`` columns viewed as ``n`` matrices ``(n, C_in*K, RUN)`` (no copy)."""
+    return cols.reshape(cols.shape[0], n, -1).swapaxes(0, 1)
 
 
 def _gemm(a, b, out):
