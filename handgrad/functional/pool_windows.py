@@ -216,9 +216,10 @@ def flat_argmax(arg, geom, work, padded=True):
         return base                                                   # (N, C, *out)
 
     base = work.computed(f"flat_base_{padded}", (arg.shape, geom), make_base)
-    delta = np.array([sum(r * step for r, step in zip(offset, strides)) for offset in geom.offsets()],
-                     np.int64)                                        # (prod(kernel),)
-    flat = np.take(delta, arg)                                        # (N, C, *out)
+    delta = work.computed(f"flat_delta_{padded}", geom, lambda: np.array(
+        [sum(r * step for r, step in zip(offset, strides)) for offset in geom.offsets()], np.int64))
+    flat = work.get("flat_index", arg.shape, np.int64)               # (N, C, *out)
+    np.take(delta, arg, out=flat, mode="clip")                      # "raise" would buffer `out`
     flat += base
     return flat.ravel()
 
