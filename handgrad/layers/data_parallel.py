@@ -70,6 +70,7 @@ class DataParallel(Layer):
         self.module, self.workers = module, int(workers)
         self.training = module.training
         self._replicas = [module]                   # replica 0 is the module itself
+        self._links = []                            # per replica 1..: what it shares with the module
         self._pool = None
 
     # the wrapped module's structure, under its own names
@@ -84,30 +85,21 @@ class DataParallel(Layer):
 
     def train(self, mode=True):
         self.training = bool(mode)
-        for r in self._replicas:
-            r.train(mode)
+        self.module.train(mode)
+        for links in self._links:
+            links.replica.train(mode)
+            links.training = self.training
         return self
 
     def _replica_set(self, count):
         """The first ``count`` replicas, created on first need, synchronized with the module."""
         while len(self._replicas) < count:
-            self._replicas.append(copy.deepcopy(self.module))
-        params = list(self.module.parameters().values())
-        for r in self._replicas[1:count]:
-            for p, q in zip(params, r.parameters().values()):
-                q.data = p.data                     # shared: optimizers update data in place
-            for b, c in zip(self.module.buffers().values(), r.buffers().values()):
-                c[...] = b
-            r.train(self.training)
-        if self.training:
-            self._reseed_dropout(count)
+            replica = copy.deepcopy(self.module)
+            self._replicas.append(replica)
+            self._links.append(_Links(self.module, replica))
+        for links in self._links[:count - 1]:
+            links.sync(self.training)
         return self._replicas[:count]
-
-    def _reseed_dropout(self, count):
-        mine = _random_layers(self.module)
-        for r in self._replicas[1:count]:
-            for a, b in zip(mine, _random_layers(r)):
-                b.rng = np.random.default_rng(int(a.rng.integers(2**63)))
 
     def _run(self, fn, items):
         """``[fn(i, item) for i, item in enumerate(items)]``, item 0 on this thread, in parallel."""
@@ -143,14 +135,14 @@ class DataParallel(Layer):
         count = len(sizes)
         replicas = self._replicas[:count]
         grads = np.split(grad_out, np.cumsum(sizes)[:-1]) if count > 1 else [grad_out]
-        for r in replicas[1:]:
-            r.zero_grad()
-        dxs = self._run(lambda i, g: replicas[i].backward(g), grads)
-        if count > 1:
-            params = list(self.module.parameters().values())
-            for r in replicas[1:]:
-                for p, q in zip(params, r.parameters().values()):
-                    p.grad += q.grad
+        def backward(i, g):
+            if i:
+                replicas[i].zero_grad()             # in the worker: replica grads are its own
+            return replicas[i].backward(g)
+        dxs = self._run(backward, grads)
+        for links in self._links[:count - 1]:
+            for p, q in links.params:
+                p.grad += q.grad
         if dxs[0] is None:                              # the first layer skips its input gradient
             return None
         return dxs[0] if count == 1 else np.concatenate(dxs)
@@ -160,6 +152,32 @@ class DataParallel(Layer):
 
     def __repr__(self):
         return f"DataParallel(workers={self.workers}, module={self.module!r})"
+
+
+class _Links:
+    """What replica ``replica`` shares with ``module``, found once: parameter pairs (the
+    replica uses the module's ``data``), buffer pairs (copied at every forward) and the
+    pairs of layers with their own random generator (reseeded at every training forward)."""
+
+    def __init__(self, module, replica):
+        self.replica = replica
+        self.params = list(zip(module.parameters().values(), replica.parameters().values()))
+        self.buffers = list(zip(module.buffers().values(), replica.buffers().values()))
+        self.random = list(zip(_random_layers(module), _random_layers(replica)))
+        self.training = None                        # the mode last given to the replica
+
+    def sync(self, training):
+        for p, q in self.params:
+            if q.data is not p.data:
+                q.data = p.data                     # shared: optimizers update data in place
+        for b, c in self.buffers:
+            c[...] = b
+        if self.training != training:
+            self.replica.train(training)
+            self.training = training
+        if training:
+            for a, b in self.random:
+                b.rng = np.random.default_rng(int(a.rng.integers(2**63)))
 
 
 def _random_layers(layer):
