@@ -155,14 +155,14 @@ class DataParallel(Layer):
 
 
 class _Links:
-    """What replica ``replica`` shares with ``module``, found once: parameter pairs (the
-    replica uses the module's ``data``), buffer pairs (copied at every forward) and the
-    pairs of layers with their own random generator (reseeded at every training forward)."""
+    """What replica ``replica`` shares with ``module``, paired once: the parameters (the
+    replica uses the module's ``data``) and the layers with their own random generator
+    (reseeded at every training forward). Buffers are looked up at every forward (an array
+    may have been replaced, e.g. running statistics reset by assignment) and copied."""
 
     def __init__(self, module, replica):
-        self.replica = replica
+        self.module, self.replica = module, replica
         self.params = list(zip(module.parameters().values(), replica.parameters().values()))
-        self.buffers = list(zip(module.buffers().values(), replica.buffers().values()))
         self.random = list(zip(_random_layers(module), _random_layers(replica)))
         self.training = None                        # the mode last given to the replica
 
@@ -170,7 +170,7 @@ class _Links:
         for p, q in self.params:
             if q.data is not p.data:
                 q.data = p.data                     # shared: optimizers update data in place
-        for b, c in self.buffers:
+        for b, c in zip(self.module.buffers().values(), self.replica.buffers().values()):
             c[...] = b
         if self.training != training:
             self.replica.train(training)
