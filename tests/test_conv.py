@@ -217,6 +217,15 @@ def test_input_grad_false_skips_dx_but_keeps_parameter_grads(nd, cin, k, padding
     assert first.get_config()["input_grad"] is False
 
 
+@pytest.mark.parametrize("stride", [1, 2])
+def test_empty_batch(stride):
+    conv = Conv2d(2, 3, 3, stride=stride, padding=1, rng=0)
+    y = conv(np.zeros((0, 2, 6, 6), np.float32))
+    assert y.shape == (0, 3, 6 // stride, 6 // stride)
+    assert conv.backward(np.zeros_like(y)).shape == (0, 2, 6, 6)
+    assert not conv.weight.grad.any()
+
+
 def test_input_gradients_held_by_caller_are_not_overwritten():
     rng = np.random.default_rng(6)
     conv = Conv1d(2, 2, 3, rng=rng, dtype=F64)

@@ -131,6 +131,14 @@ def test_reused_buffers_do_not_leak_between_calls(rng):
     np.testing.assert_array_equal(layer(x1), y1)          # padding border still -inf
 
 
+@pytest.mark.parametrize("layer", [MaxPool2d(3, stride=2, padding=1), MaxPool2d(2), AvgPool2d(3, stride=2, padding=1)],
+                         ids=["max-overlap", "max-2x2", "avg-overlap"])
+def test_empty_batch(layer):
+    y = layer(np.zeros((0, 2, 6, 6), np.float32))
+    assert y.shape == (0, 2, 3, 3)
+    assert layer.backward(np.zeros_like(y)).shape == (0, 2, 6, 6)
+
+
 def test_overlapping_max_backward_same_through_input_or_padded_grid(rng):
     """Maxima inside the input are scattered straight into dL/dx; the padded-grid path
     (used when a maximum may lie in padding) must give the same result."""

@@ -59,7 +59,7 @@ def max_pool_forward(x, geom, work):
     wide = (N, C) + layout.plane
     y = work.output("y", (N, C) + geom.out, x.dtype)
     np.copyto(y, y_wide.reshape(wide)[valid])
-    inside = not geom.needs_buffer or bool(y.min() > -np.inf)        # NaN compares False too
+    inside = not geom.needs_buffer or y.size == 0 or bool(y.min() > -np.inf)   # NaN: False
     return y, arg.reshape(wide)[valid], inside
 
 

@@ -181,6 +181,7 @@ class ConvNd(Layer):
         bias = None if self.bias is None else self.bias.data.reshape((Co,) + (1,) * len(out))
         valid = (Ellipsis,) + tuple(slice(0, o) for o in out)           # real outputs in the grid
         nb = self._chunk(N, grid)
+        cols = None                                                     # stays None for an empty batch
         for n0 in range(0, N, nb):
             xc = x[n0:n0 + nb]
             n = xc.shape[0]
