@@ -238,6 +238,29 @@ def test_input_gradients_held_by_caller_are_not_overwritten():
     np.testing.assert_array_equal(dx1, kept)
 
 
+@pytest.mark.parametrize("stride,groups", [(1, 1), (2, 1), (1, 2)])
+def test_second_backward_after_one_forward(stride, groups):
+    """The input gradient's product overwrites the unfolded windows kept by forward; a
+    second backward on the same forward must unfold them again, not read dL/dcols."""
+    rng = np.random.default_rng(7)
+    make = lambda: Conv2d(4, 6, 3, stride=stride, padding=1, groups=groups,
+                          rng=np.random.default_rng(1), dtype=F64)
+    conv, fresh = make(), make()
+    x = rng.standard_normal((3, 4, 7, 6))
+    y = conv(x)
+    g1, g2 = rng.standard_normal(y.shape), rng.standard_normal(y.shape)
+    dx1 = conv.backward(g1).copy()
+    w1 = conv.weight.grad.copy()
+    dx2 = conv.backward(g2)
+    fresh(x)
+    np.testing.assert_allclose(dx1, fresh.backward(g1), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w1, fresh.weight.grad, rtol=1e-12, atol=1e-12)
+    fresh.zero_grad()
+    fresh(x)
+    np.testing.assert_allclose(dx2, fresh.backward(g2), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv.weight.grad - w1, fresh.weight.grad, rtol=1e-10, atol=1e-12)
+
+
 STRIDE1_PATHS = [  # path, nd, kernel, padding, dilation, groups
     ("flat", 2, 3, 1, 1, 1),
     ("flat", 2, (2, 5), "same", (2, 1), 2),

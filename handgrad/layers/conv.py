@@ -238,8 +238,14 @@ class ConvNd(Layer):
             gw += dw
             if dx is None:                                              # input_grad=False
                 continue
-            dcols = self._ws.get(("dcols", n), (G, C // G * K, n * RUN), self.dtype)
-            _gemm(w.transpose(0, 2, 1), gt, dcols)                       # (G, Ci/G*K, n*RUN)
+            # dL/dcols overwrites the windows dW has just read: one buffer instead of two
+            # (7 MB each for a batch of 64 in the classic net's second conv), so the product
+            # writes into memory that is still in cache. A later backward on the same
+            # forward (gradcheck does that) unfolds the windows again.
+            dcols = cols                                                # (G, Ci/G*K, n*RUN)
+            _gemm(w.transpose(0, 2, 1), gt, dcols)
+            if kept is not None:                                        # one chunk: the loop ends here
+                self._cache = (x, out, None)
             if plan is not None:
                 buf = self._ws.zeros(("dflat", n), (C, n, plan.length), self.dtype)
                 dxc = fold_flat(dcols.reshape(C, K, n, RUN), plan, buf)  # (C, n, prod(S))
