@@ -186,6 +186,12 @@ class ConvNd(Layer):
             xc = x[n0:n0 + nb]
             n = xc.shape[0]
             cols = self._unfold(xc, out, plan).reshape(G, -1, n * RUN)  # (G, Ci/G*K, n*RUN)
+            if self._per_sample() and grid == out:                      # straight into y, bias in place
+                yn = y[n0:n0 + n].reshape(n, Co, RUN)
+                np.matmul(w[0], _by_sample(cols[0], n), out=yn)
+                if bias is not None:
+                    yn += bias.reshape(Co, 1)
+                continue
             if self._per_sample():                                      # (n, Co, RUN): y's own layout
                 yt = self._ws.get(("yn", n), (n, Co, RUN), self.dtype)
                 np.matmul(w[0], _by_sample(cols[0], n), out=yt)
@@ -267,7 +273,8 @@ class ConvNd(Layer):
         if grid == out:
             if by_sample:
                 return grad_out
-            gt = self._ws.get(("gt", n), lead + grid, self.dtype)
+            G = self.groups                                             # forward's product buffer
+            gt = self._ws.get(("yt", n), (G, Co // G, n * math.prod(grid)), self.dtype).reshape(lead + grid)
             np.copyto(gt, g)
             return gt
         gt = self._ws.zeroed_once(("gt_grid", by_sample, n), lead + grid, self.dtype)
