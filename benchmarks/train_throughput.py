@@ -84,8 +84,11 @@ def handgrad_runner(name, batches, rng, input_grad, workers=1):
     def step(i):
         x, y = batches[i % len(batches)]
         opt.zero_grad()
-        loss_fn.forward(net.forward(x), y)         # forward + softmax cross-entropy
-        net.backward(loss_fn.backward())           # backward through every layer
+        if workers > 1:                            # what fit(workers=...) runs: loss per shard
+            net.forward_backward(x, y, loss_fn)
+        else:
+            loss_fn.forward(net.forward(x), y)     # forward + softmax cross-entropy
+            net.backward(loss_fn.backward())       # backward through every layer
         opt.step()                                 # momentum update
     return step
 

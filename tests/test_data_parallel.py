@@ -6,7 +6,7 @@ import pytest
 import handgrad.layers as L
 from handgrad._blas import blas_threads, get_blas_threads
 from handgrad.data import DataLoader
-from handgrad.losses import CrossEntropyLoss
+from handgrad.losses import CrossEntropyLoss, MSELoss
 from handgrad.optim import SGD
 from handgrad.training import fit
 
@@ -59,6 +59,53 @@ def test_gradients_accumulate_like_any_layer_and_replicas_see_updated_weights():
         SGD(m.parameters(), lr=0.1).step()
     np.testing.assert_allclose(dp.forward(x), single.forward(x), rtol=1e-12, atol=1e-14)
     assert dp.state_dict().keys() == wrapped.state_dict().keys()
+
+
+@pytest.mark.parametrize("loss,batch,workers", [
+    (CrossEntropyLoss(), 7, 2), (CrossEntropyLoss(label_smoothing=0.1), 8, 3),
+    (MSELoss(reduction="sum"), 5, 2), (MSELoss(), 3, 4)])
+def test_forward_backward_equals_forward_loss_backward(loss, batch, workers):
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((batch, 2, 8, 8))
+    t = rng.integers(0, 5, batch) if isinstance(loss, CrossEntropyLoss) else rng.standard_normal((batch, 5))
+    single, wrapped = _cnn(13), _cnn(13)
+    y1 = single.forward(x)
+    v1 = loss.forward(y1, t)
+    single.backward(loss.backward())
+    loss._cache = None
+    y2, v2 = L.DataParallel(wrapped, workers).forward_backward(x, t, loss)
+    np.testing.assert_allclose(y2, y1, rtol=1e-12, atol=1e-14)
+    assert v2 == pytest.approx(v1, rel=1e-12)
+    for k, g in _grads(single).items():
+        np.testing.assert_allclose(wrapped.parameters()[k].grad, g, rtol=1e-11, atol=1e-13, err_msg=k)
+    assert loss._cache is None                           # each worker used its own copy
+
+
+def test_forward_backward_reports_non_finite_outputs_and_falls_back_for_other_losses():
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((6, 2, 8, 8))
+    x[5, 0, 0, 0] = np.nan                               # the second shard's outputs turn NaN
+    out, value = L.DataParallel(_cnn(15), 2).forward_backward(x, rng.integers(0, 5, 6), CrossEntropyLoss())
+    assert np.isnan(value) and np.isnan(out[5]).all() and np.isfinite(out[:3]).all()
+
+    class Halved:                                        # a duck-typed loss: the plain path
+        def forward(self, y, t):
+            self.y = y
+            return float(0.5 * np.sum(y * t))
+
+        def backward(self):
+            return 0.5 * np.ones_like(self.y) * self.t
+
+    x, t = rng.standard_normal((6, 2, 8, 8)), rng.standard_normal((6, 5))
+    halved = Halved()
+    halved.t = t
+    single, wrapped = _cnn(16), _cnn(16)
+    single.forward(x)
+    single.backward(0.5 * t)
+    _, value = L.DataParallel(wrapped, 2).forward_backward(x, t, halved)
+    assert value == pytest.approx(0.5 * np.sum(single.forward(x) * t), rel=1e-12)
+    for k, g in _grads(single).items():
+        np.testing.assert_allclose(wrapped.parameters()[k].grad, g, rtol=1e-11, atol=1e-13, err_msg=k)
 
 
 def test_fit_with_two_workers_matches_one_worker():

@@ -37,6 +37,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._blas import blas_threads
+from ..losses.base import Loss
 from .base import Layer
 
 
@@ -140,12 +141,68 @@ class DataParallel(Layer):
                 replicas[i].zero_grad()             # in the worker: replica grads are its own
             return replicas[i].backward(g)
         dxs = self._run(backward, grads)
-        for links in self._links[:count - 1]:
-            for p, q in links.params:
-                p.grad += q.grad
+        self._sum_grads(count)
         if dxs[0] is None:                              # the first layer skips its input gradient
             return None
         return dxs[0] if count == 1 else np.concatenate(dxs)
+
+    def forward_backward(self, x, target, loss):
+        """One training pass: outputs, loss and gradients of a batch, with the workers
+        meeting once instead of twice.
+
+        Each worker runs forward on its shard, the loss of its shard (on its own copy of
+        ``loss``) and backward of that loss scaled by the shard's share of the batch, so no
+        thread waits for the others between forward and backward. For a loss that is a mean
+        (or a sum) of per-sample terms, as every handgrad loss is, the gradients equal those
+        of ``loss.forward(self.forward(x), target)`` followed by ``self.backward(loss.backward())``;
+        other loss objects take exactly that path. Parameter gradients accumulate as with
+        ``backward``; the input gradient is not returned.
+
+        Returns ``(outputs, value)``: the outputs of the whole batch and the loss. When some
+        shard's outputs hold NaN or inf, that shard skips its loss and backward and the value
+        is NaN (the caller decides what to do; gradients are then incomplete).
+        """
+        x = np.asarray(x)
+        count = max(1, min(self.workers, len(x)))
+        if count == 1 or not (isinstance(loss, Loss) and loss.reduction in ("mean", "sum")):
+            out = self.forward(x)
+            if not np.isfinite(out).all():
+                return out, float("nan")
+            value = float(loss.forward(out, target))
+            self.backward(loss.backward())
+            return out, value
+        replicas = self._replica_set(count)
+        losses = [copy.copy(loss) for _ in range(count)]   # each keeps its own cache; `loss` is untouched
+        shards = np.array_split(x, count)
+        targets = np.array_split(np.asarray(target), count)
+        shares = [len(s) / len(x) if loss.reduction == "mean" else 1.0 for s in shards]
+
+        def step(i, item):
+            xs, ts = item
+            if i:
+                replicas[i].zero_grad()             # in the worker: replica grads are its own
+            out = replicas[i].forward(xs)
+            if not np.isfinite(out).all():
+                return out, None
+            value = losses[i].forward(out, ts)      # the shard's mean (or sum)
+            g = losses[i].backward()
+            replicas[i].backward(g * g.dtype.type(shares[i]) if shares[i] != 1.0 else g)
+            return out, value
+
+        results = self._run(step, list(zip(shards, targets)))
+        self._cache = None                          # backward() needs a forward of its own
+        if self.training:
+            self._average_buffers(replicas)
+        self._sum_grads(count)
+        values = [v for _, v in results]
+        value = float("nan") if None in values else float(sum(v * w for v, w in zip(values, shares)))
+        return np.concatenate([out for out, _ in results]), value
+
+    def _sum_grads(self, count):
+        """Add the gradients of replicas 1..count-1 into the model's."""
+        for links in self._links[:count - 1]:
+            for p, q in links.params:
+                p.grad += q.grad
 
     def get_config(self):
         return {"workers": self.workers}

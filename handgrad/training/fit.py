@@ -157,13 +157,17 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
             outputs, targets, loss_sum, seen = [], [], 0.0, 0
             for step, (x, y) in enumerate(train_loader):
                 optimizer.zero_grad()
-                out = net.forward(x)                             # (N, ...) scores or values
+                if net is model:
+                    out = net.forward(x)                         # (N, ...) scores or values
+                    value = float(loss.forward(out, y)) if np.isfinite(out).all() else math.nan
+                else:                                            # workers: loss and backward per shard
+                    out, value = net.forward_backward(x, y, loss)
                 if not np.isfinite(out).all():
                     raise _diverged("the model's output holds NaN or inf", epoch, step, train_loader, optimizer)
-                value = float(loss.forward(out, y))
                 if not math.isfinite(value):
                     raise _diverged(f"the loss is {value}", epoch, step, train_loader, optimizer)
-                net.backward(loss.backward())
+                if net is model:
+                    net.backward(loss.backward())
                 if max_grad_norm is not None:
                     clip_grad_norm(params, max_grad_norm)
                 optimizer.step()
