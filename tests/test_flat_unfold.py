@@ -51,8 +51,25 @@ def test_unfold_and_fold_equal_im2col_and_col2im(seed):
     dxp = col2im(dcols, kernel, (1,) * d, dilation, plan.out, np.zeros((C, n) + padded))
     dcols_grid = np.zeros(on_grid)                                          # junk columns: zero
     dcols_grid[plan.valid()] = dcols
-    got = fold_flat(dcols_grid.reshape(C, K, n, plan.run), plan, np.zeros((C, n, plan.length)))
+    garbage = np.full((C, n, plan.length), np.nan)                          # any content on entry
+    got = fold_flat(dcols_grid.reshape(C, K, n, plan.run), plan, garbage)
     np.testing.assert_allclose(got.reshape((C, n) + spatial), unpad(dxp, pads, spatial), rtol=1e-12, atol=1e-12)
+    assert np.isfinite(garbage).all()                                       # padding zeroed too
+
+
+@pytest.mark.parametrize("spatial,kernel,pads", [((6, 5), (3, 3), ((1, 1), (1, 1))),
+                                                 ((4, 3, 5), (3, 1, 5), ((1, 1), (0, 0), (2, 2))),
+                                                 ((7,), (5,), ((2, 2),))])
+def test_fold_copies_the_centre_tap_of_same_convolutions(spatial, kernel, pads):
+    rng = np.random.default_rng(1)
+    plan = flat_unfold(spatial, kernel, (1,) * len(spatial), pads)
+    centre = plan.starts.index(plan.first)
+    assert plan.run == plan.size and not plan.fixups[centre]               # the copied tap exists
+    n, C, K = 2, 3, int(np.prod(kernel))
+    dcols = rng.standard_normal((C, K, n, plan.run))
+    expected = fold_flat(dcols.copy(), plan, np.zeros((C, n, plan.length))).copy()
+    got = fold_flat(dcols.copy(), plan, np.full((C, n, plan.length), 1e30))
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("pads", [((1, 1), (2, 1)), ((1, 1), (2, 2))])

@@ -115,16 +115,33 @@ def unfold_flat(x, plan, buf, cols):
 
 def fold_flat(dcols, plan, buf):
     """col2im: add ``dcols`` ``(C, K, n, prod(grid))`` back onto the samples they were read
-    from, in ``buf`` ``(C, n, plan.length)`` (zero on entry). Returns the ``(C, n, prod(S))``
-    view of the input gradient. The fix-up entries of ``dcols`` are zeroed first (they
-    belong to padding, not to the neighbouring row the run wrapped into); junk columns must
-    be zero on entry (they are when ``dcols`` is computed from a gradient that is zero there)."""
+    from, in ``buf`` ``(C, n, plan.length)`` (any content on entry). Returns the
+    ``(C, n, prod(S))`` view of the input gradient. The fix-up entries of ``dcols`` are
+    zeroed first (they belong to padding, not to the neighbouring row the run wrapped
+    into); junk columns must be zero on entry (they are when ``dcols`` is computed from a
+    gradient that is zero there).
+
+    When one tap reads exactly the sample rows (the centre tap of a ``"same"`` convolution)
+    it is copied instead of added, and only the padding around the rows is zeroed."""
     C, _, n = dcols.shape[:3]
     grid = (C, n) + plan.grid
-    for tap, start in enumerate(plan.starts):
+    order = list(range(len(plan.starts)))
+    cover = [t for t in order if plan.starts[t] == plan.first and plan.run == plan.size
+             and not plan.fixups[t]]
+    if cover:                                                    # written first, by a copy
+        order.remove(cover[0])
+        order.insert(0, cover[0])
+        buf[:, :, :plan.first] = 0
+        buf[:, :, plan.first + plan.size:] = 0
+    else:
+        buf.fill(0)
+    for tap in order:
         block = dcols[:, tap]
         for index in plan.fixups[tap]:
             block.reshape(grid)[index] = 0
-        run = buf[:, :, start:start + plan.run]
-        run += block
+        run = buf[:, :, plan.starts[tap]:plan.starts[tap] + plan.run]
+        if cover and tap == cover[0]:
+            np.copyto(run, block)
+        else:
+            run += block
     return buf[:, :, plan.first:plan.first + plan.size]

@@ -253,7 +253,7 @@ class ConvNd(Layer):
             if kept is not None:                                        # one chunk: the loop ends here
                 self._cache = (x, out, None)
             if plan is not None:
-                buf = self._ws.zeros(("dflat", n), (C, n, plan.length), self.dtype)
+                buf = self._ws.get(("dflat", n), (C, n, plan.length), self.dtype)
                 dxc = fold_flat(dcols.reshape(C, K, n, RUN), plan, buf)  # (C, n, prod(S))
                 np.copyto(dx[n0:n0 + n].reshape(n, C, -1), dxc.swapaxes(0, 1))
                 continue
