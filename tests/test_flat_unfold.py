@@ -64,7 +64,7 @@ def test_fold_copies_the_centre_tap_of_same_convolutions(spatial, kernel, pads):
     rng = np.random.default_rng(1)
     plan = flat_unfold(spatial, kernel, (1,) * len(spatial), pads)
     centre = plan.starts.index(plan.first)
-    assert plan.run == plan.size and not plan.fixups[centre]               # the copied tap exists
+    assert plan.covering_tap == centre and plan.run == plan.size           # the copied tap exists
     n, C, K = 2, 3, int(np.prod(kernel))
     dcols = rng.standard_normal((C, K, n, plan.run))
     expected = fold_flat(dcols.copy(), plan, np.zeros((C, n, plan.length))).copy()

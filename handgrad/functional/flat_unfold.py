@@ -58,6 +58,15 @@ class FlatUnfold:
         """True when the grid has junk columns (some ``O_i < S_i``)."""
         return self.grid != self.out
 
+    @property
+    def covering_tap(self):
+        """The tap whose run is exactly the sample rows (the centre tap of a ``"same"``
+        convolution: no shift, no fix-ups), or ``None``."""
+        for tap, (start, fix) in enumerate(zip(self.starts, self.fixups)):
+            if start == self.first and self.run == self.size and not fix:
+                return tap
+        return None
+
     def valid(self):
         """Index of the real outputs in an array ending with the grid dimensions."""
         return (Ellipsis,) + tuple(slice(0, o) for o in self.out)
@@ -125,22 +134,20 @@ def fold_flat(dcols, plan, buf):
     it is copied instead of added, and only the padding around the rows is zeroed."""
     C, _, n = dcols.shape[:3]
     grid = (C, n) + plan.grid
-    order = list(range(len(plan.starts)))
-    cover = [t for t in order if plan.starts[t] == plan.first and plan.run == plan.size
-             and not plan.fixups[t]]
-    if cover:                                                    # written first, by a copy
-        order.remove(cover[0])
-        order.insert(0, cover[0])
+    first = plan.covering_tap
+    taps = range(len(plan.starts))
+    if first is None:
+        buf.fill(0)
+    else:                                                        # copied first, the rest added
         buf[:, :, :plan.first] = 0
         buf[:, :, plan.first + plan.size:] = 0
-    else:
-        buf.fill(0)
-    for tap in order:
+        taps = [first] + [t for t in taps if t != first]
+    for tap in taps:
         block = dcols[:, tap]
         for index in plan.fixups[tap]:
             block.reshape(grid)[index] = 0
         run = buf[:, :, plan.starts[tap]:plan.starts[tap] + plan.run]
-        if cover and tap == cover[0]:
+        if tap == first:
             np.copyto(run, block)
         else:
             run += block

@@ -186,15 +186,14 @@ class ConvNd(Layer):
             xc = x[n0:n0 + nb]
             n = xc.shape[0]
             cols = self._unfold(xc, out, plan).reshape(G, -1, n * RUN)  # (G, Ci/G*K, n*RUN)
-            if self._per_sample() and grid == out:                      # straight into y, bias in place
-                yn = y[n0:n0 + n].reshape(n, Co, RUN)
-                np.matmul(w[0], _by_sample(cols[0], n), out=yn)
-                if bias is not None:
-                    yn += bias.reshape(Co, 1)
-                continue
             if self._per_sample():                                      # (n, Co, RUN): y's own layout
-                yt = self._ws.get(("yn", n), (n, Co, RUN), self.dtype)
+                direct = grid == out                                    # no junk columns: into y itself
+                yt = y[n0:n0 + n].reshape(n, Co, RUN) if direct else self._ws.get(("yn", n), (n, Co, RUN), self.dtype)
                 np.matmul(w[0], _by_sample(cols[0], n), out=yt)
+                if direct:
+                    if bias is not None:
+                        yt += bias.reshape(Co, 1)                       # in place
+                    continue
                 yt = yt.reshape((n, Co) + grid)[valid]
             else:
                 yt = self._ws.get(("yt", n), (G, Co // G, n * RUN), self.dtype)

@@ -1,7 +1,5 @@
 """Inverted dropout. Math: docs/dropout.md."""
 
-import numpy as np
-
 from .._checks import as_rng, check_array, check_probability
 from .base import Layer
 

@@ -162,10 +162,10 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                     value = float(loss.forward(out, y)) if np.isfinite(out).all() else math.nan
                 else:                                            # workers: loss and backward per shard
                     out, value = net.forward_backward(x, y, loss)
-                if not np.isfinite(out).all():
-                    raise _diverged("the model's output holds NaN or inf", epoch, step, train_loader, optimizer)
-                if not math.isfinite(value):
-                    raise _diverged(f"the loss is {value}", epoch, step, train_loader, optimizer)
+                if not math.isfinite(value):                     # NaN as well when the output is not finite
+                    what = (f"the loss is {value}" if np.isfinite(out).all()
+                            else "the model's output holds NaN or inf")
+                    raise _diverged(what, epoch, step, train_loader, optimizer)
                 if net is model:
                     net.backward(loss.backward())
                 if max_grad_norm is not None:

@@ -1,5 +1,3 @@
-import numpy as np
-
 from handgrad import layers as L
 
 from . import LayerCase

@@ -1,7 +1,6 @@
 """End to end: an MLP learns two interleaved spirals, and a few thousand MNIST digits."""
 
 import numpy as np
-import pytest
 
 import handgrad as hg
 from handgrad.optim import SGD
