@@ -58,15 +58,6 @@ class FlatUnfold:
         """True when the grid has junk columns (some ``O_i < S_i``)."""
         return self.grid != self.out
 
-    @property
-    def covering_tap(self):
-        """The tap whose run is exactly the sample rows (the centre tap of a ``"same"``
-        convolution: no shift, no fix-ups), or ``None``."""
-        for tap, (start, fix) in enumerate(zip(self.starts, self.fixups)):
-            if start == self.first and self.run == self.size and not fix:
-                return tap
-        return None
-
     def valid(self):
         """Index of the real outputs in an array ending with the grid dimensions."""
         return (Ellipsis,) + tuple(slice(0, o) for o in self.out)
@@ -130,24 +121,18 @@ def fold_flat(dcols, plan, buf):
     into); junk columns must be zero on entry (they are when ``dcols`` is computed from a
     gradient that is zero there).
 
-    When one tap reads exactly the sample rows (the centre tap of a ``"same"`` convolution)
-    it is copied instead of added, and only the padding around the rows is zeroed."""
+    The first tap is copied rather than added, onto a buffer zeroed only outside its run
+    (the same sums, in the same order, as zeroing everything and adding every tap)."""
     C, _, n = dcols.shape[:3]
     grid = (C, n) + plan.grid
-    first = plan.covering_tap
-    taps = range(len(plan.starts))
-    if first is None:
-        buf.fill(0)
-    else:                                                        # copied first, the rest added
-        buf[:, :, :plan.first] = 0
-        buf[:, :, plan.first + plan.size:] = 0
-        taps = [first] + [t for t in taps if t != first]
-    for tap in taps:
+    for tap, start in enumerate(plan.starts):
         block = dcols[:, tap]
         for index in plan.fixups[tap]:
             block.reshape(grid)[index] = 0
-        run = buf[:, :, plan.starts[tap]:plan.starts[tap] + plan.run]
-        if tap == first:
+        run = buf[:, :, start:start + plan.run]
+        if tap == 0:
+            buf[:, :, :start] = 0
+            buf[:, :, start + plan.run:] = 0
             np.copyto(run, block)
         else:
             run += block
