@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .shapes import leading
+
 
 @dataclass(frozen=True)
 class FlatUnfold:
@@ -60,7 +62,7 @@ class FlatUnfold:
 
     def valid(self):
         """Index of the real outputs in an array ending with the grid dimensions."""
-        return (Ellipsis,) + tuple(slice(0, o) for o in self.out)
+        return leading(self.out)
 
 
 def flat_unfold(spatial, kernel_size, dilation, pads):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .shapes import ntuple, output_size, parse_padding
+from .shapes import leading, ntuple, output_size, parse_padding
 
 
 @dataclass(frozen=True)
@@ -125,7 +125,7 @@ class PhaseLayout:
 
     def valid(self):
         """Index of the real outputs ``(..., :out_1, ..., :out_d)`` in a wide ``(N, C, *Q)`` view."""
-        return (Ellipsis,) + tuple(slice(0, o) for o in self.geom.out)
+        return leading(self.geom.out)
 
     def phase_slices(self, phase):
         """(input slices, plane slices): the input samples that plane ``phase`` holds.

@@ -12,7 +12,7 @@ import numpy as np
 from .._checks import as_dtype, as_rng, check_input, check_positive_int
 from ..functional.flat_unfold import flat_unfold, fold_flat, unfold_flat
 from ..functional.im2col import col2im, im2col
-from ..functional.shapes import ntuple, output_size, parse_padding
+from ..functional.shapes import leading, ntuple, output_size, parse_padding
 from ..functional.windows import pad_into, unpad
 from ..functional.workspace import Workspace
 from ..init import Constant, He, make_parameter
@@ -179,7 +179,7 @@ class ConvNd(Layer):
         w = self.weight.data.reshape(G, Co // G, -1)                    # (G, Co/G, Ci/G*K)
         y = self._ws.output("y", (N, Co) + out, self.dtype)            # returned: never aliased
         bias = None if self.bias is None else self.bias.data.reshape((Co,) + (1,) * len(out))
-        valid = (Ellipsis,) + tuple(slice(0, o) for o in out)           # real outputs in the grid
+        valid = leading(out)                                            # real outputs in the grid
         nb = self._chunk(N, grid)
         cols = None                                                     # stays None for an empty batch
         for n0 in range(0, N, nb):
@@ -277,7 +277,7 @@ class ConvNd(Layer):
             np.copyto(gt, g)
             return gt
         gt = self._ws.zeroed_once(("gt_grid", by_sample, n), lead + grid, self.dtype)
-        np.copyto(gt[(Ellipsis,) + tuple(slice(0, o) for o in out)], g)
+        np.copyto(gt[leading(out)], g)
         return gt
 
     def _per_sample(self):
