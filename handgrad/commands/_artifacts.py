@@ -34,10 +34,15 @@ def test_metrics(dataset, loss, pred, y, limit=None):
 
 def write_plots(cfg, model, history, test, outputs, run_dir):
     """Save the run's PNGs; returns notes (e.g. matplotlib missing) instead of failing the run."""
+    from ..training import plots
     try:
-        from ..training import plots
-    except ImportError as e:
-        return [f"no plots written ({e}); pip install 'handgrad[plot]'"]
+        _draw(plots, cfg, model, history, test, outputs, run_dir)
+    except plots.MatplotlibMissing as e:
+        return [f"no plots written: {e}"]
+    return []
+
+
+def _draw(plots, cfg, model, history, test, outputs, run_dir):
     from ..training.metrics import confusion_matrix
 
     path = lambda name: os.path.join(run_dir, name)  # noqa: E731
@@ -49,4 +54,3 @@ def write_plots(cfg, model, history, test, outputs, run_dir):
         pred = outputs.argmax(axis=1)
         plots.plot_confusion_matrix(confusion_matrix(y, pred), path("confusion_matrix.png"))
         plots.plot_misclassified(x, y, pred, path("misclassified.png"))
-    return []

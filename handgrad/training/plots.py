@@ -1,6 +1,7 @@
 """Pictures of a run, saved as PNG files (matplotlib, imported lazily with the Agg backend).
 
-Install the extra with ``pip install handgrad[plot]``. Each function returns the path.
+matplotlib is a dependency of handgrad; where it is missing anyway, each function raises
+:class:`MatplotlibMissing` (an ImportError) saying how to get it. Each function returns the path.
 """
 
 import math
@@ -9,11 +10,15 @@ import os
 import numpy as np
 
 
+class MatplotlibMissing(ImportError):
+    """matplotlib cannot be imported; the message says how to install it."""
+
+
 def _pyplot():
     try:
         import matplotlib
     except ImportError as e:
-        raise ImportError("handgrad's plots need matplotlib: pip install handgrad[plot]") from e
+        raise MatplotlibMissing(f"handgrad's plots need matplotlib ({e}): pip install matplotlib") from e
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     return plt

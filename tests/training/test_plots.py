@@ -50,7 +50,7 @@ def test_missing_matplotlib_message(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_matplotlib)
-    with pytest.raises(ImportError, match=r"pip install handgrad\[plot\]"):
+    with pytest.raises(ImportError, match=r"pip install matplotlib"):
         plots.plot_history(History([{"epoch": 0, "loss": 1.0}]), "x.png")
 
 
