@@ -64,6 +64,6 @@ def load_dataset(name, split, data_dir=None, dtype=np.float32, limit=None):
         else:
             x, y = data.load(name, split, data_dir=data_dir)
             x, y = (x[:limit], y[:limit]) if limit is not None else (x, y)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, data.DownloadError, data.ChecksumError) as e:   # they list where they looked
         raise CommandError(f"{e}") from e
     return images_to_float(x, dtype), y

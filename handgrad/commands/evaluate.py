@@ -13,7 +13,8 @@ def add_parser(sub):
     p.add_argument("model", metavar="MODEL", help="model file (model.npz) or run folder")
     p.add_argument("--dataset", default="mnist", help=f"one of: {', '.join(DATASETS)} (default mnist)")
     p.add_argument("--split", default="test", choices=("train", "test"), help="which split (default test)")
-    p.add_argument("--data-dir", default=None, help="folder holding the data sets (default: HANDGRAD_DATA or cache)")
+    p.add_argument("--data-dir", default=None, help="folder holding the data set's files, or <name>/ folders of them "
+                        "(default HANDGRAD_DATA or the cache)")
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N images")
     return p

@@ -46,7 +46,8 @@ def add_parser(sub):
     p.add_argument("--workers", type=int, default=d.workers, metavar="N",
                    help="threads that each train on a slice of every batch (data parallelism; "
                         "batch norm then normalizes per slice; default 1)")
-    p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
+    p.add_argument("--data-dir", default=None, help="folder holding the data set's files, or <name>/ folders of them "
+                        "(default HANDGRAD_DATA or the cache)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", default=None, metavar="CKPT",
                    help="continue an interrupted run from its checkpoint.npz, with the run's saved "

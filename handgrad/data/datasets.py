@@ -1,10 +1,11 @@
 """``load(name, split)``: find a data set's files locally, or download them, and read them.
 
-Look-up order for the folder ``<root>/<folder>/`` holding a data set's files (``folder`` is
-e.g. ``mnist``; see :mod:`handgrad.data.registry`):
+Look-up order for the folder holding a data set's files (``folder`` is e.g. ``mnist``; see
+:mod:`handgrad.data.registry`):
 
-1. the explicit ``data_dir`` argument;
-2. the ``HANDGRAD_DATA`` environment variable;
+1. the explicit ``data_dir`` argument: ``<data_dir>/<folder>/``, then ``data_dir`` itself
+   (the folder the downloaded files were put in);
+2. the ``HANDGRAD_DATA`` environment variable, the same two ways;
 3. the user cache, ``$XDG_CACHE_HOME/handgrad`` (default ``~/.cache/handgrad``);
 4. system folders where a distribution installs the data set (Debian's
    ``dataset-fashion-mnist``: ``/usr/share/datasets/fashion-mnist``);
@@ -19,12 +20,13 @@ from the published ones); they are still checked for structure by the IDX reader
 
 import os
 import zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .download import _HINT, download as fetch, md5sum, verify
+from .download import _HINT, DownloadError, download as fetch, md5sum, verify
 from .idx import IDXError, read_idx
 from .registry import DATASETS, get_spec
 
@@ -37,13 +39,20 @@ def user_cache_dir():
     return Path(base) / "handgrad"
 
 
+#: suffix of the source of a folder searched for the files themselves (not ``<folder>/``)
+FLAT = ", files in it"
+
+
 def search_dirs(spec, data_dir=None):
-    """The folders searched for ``spec``'s files, in order, as ``(source, path)`` pairs."""
+    """The folders searched for ``spec``'s files, in order, as ``(source, path)`` pairs.
+
+    ``data_dir`` and ``$HANDGRAD_DATA`` each give two: ``<dir>/<folder>`` (source
+    ``"data_dir"``) and ``<dir>`` itself (source ``"data_dir" + FLAT``).
+    """
     dirs = []
-    if data_dir is not None:
-        dirs.append(("data_dir", Path(data_dir) / spec.folder))
-    if os.environ.get(ENV_VAR):
-        dirs.append((ENV_VAR, Path(os.environ[ENV_VAR]) / spec.folder))
+    for source, root in (("data_dir", data_dir), (ENV_VAR, os.environ.get(ENV_VAR) or None)):
+        if root is not None:
+            dirs += [(source, Path(root) / spec.folder), (source + FLAT, Path(root))]
     dirs.append(("cache", user_cache_dir() / spec.folder))
     dirs.extend(("system", Path(d)) for d in spec.system_dirs)
     return dirs
@@ -61,9 +70,33 @@ def _find_file(folder, fspec):
     return None
 
 
+def _expected_md5(path, fspec):
+    return fspec.md5 if path.suffix == ".gz" else fspec.raw_md5
+
+
 def _checked(path, fspec):
-    verify(path, fspec.md5 if path.suffix == ".gz" else fspec.raw_md5)
+    verify(path, _expected_md5(path, fspec))
     return path
+
+
+def _mismatched(found, pair):
+    """The files among ``found`` whose md5 differs from the published one (unpublished: kept)."""
+    return [p for p, f in zip(found, pair) if _expected_md5(p, f) not in (None, md5sum(p))]
+
+
+def _find_split(source, folder, pair, skipped):
+    """``spec``'s files of one split in ``folder``, or None; files lying directly in a folder
+    (``source`` ends in FLAT) whose checksums are another data set's are noted in ``skipped``."""
+    found = [_find_file(folder, f) for f in pair]
+    if not all(found):
+        return None
+    if source.endswith(FLAT):
+        wrong = _mismatched(found, pair)
+        if wrong:
+            skipped.append(f"  {folder}: {', '.join(p.name for p in wrong)} there "
+                           f"{'is' if len(wrong) == 1 else 'are'} not this data set's (md5 differs)")
+            return None
+    return found
 
 
 def _extract_members(zip_path, names, member_dir, out_dir):
@@ -98,12 +131,12 @@ def locate(name, split="train", data_dir=None, *, download=True, progress=True):
         raise ValueError(f"data set {name!r} has no split {split!r}; choose one of: "
                          f"{', '.join(spec.splits)}")
     pair = spec.splits[split]
-    dirs = search_dirs(spec, data_dir)
+    dirs, skipped = search_dirs(spec, data_dir), []
     for source, folder in dirs:
-        found = [_find_file(folder, f) for f in pair]
-        if all(found) and source == "system":     # trusted to the package manager (see below)
+        found = _find_split(source, folder, pair, skipped)
+        if found is not None and source == "system":    # trusted to the package manager (see above)
             return tuple(found)
-        if all(found):
+        if found is not None:
             return tuple(_checked(p, f) for p, f in zip(found, pair))
     target = _download_dir(spec, data_dir)
     if spec.archive is not None:          # EMNIST: the IDX files come out of one zip
@@ -111,26 +144,42 @@ def locate(name, split="train", data_dir=None, *, download=True, progress=True):
         zips = [folder / zname for _, folder in dirs if (folder / zname).is_file()]
         if not zips:
             if not download:
-                _raise_not_found(spec, split, dirs)
-            zips = [fetch([m + zname for m in spec.archive.mirrors], target / zname,
-                          spec.archive.file.md5, progress=progress, folder=spec.folder)]
+                _raise_not_found(spec, split, dirs, skipped)
+            with _searched(spec, split, dirs, skipped):
+                zips = [fetch([m + zname for m in spec.archive.mirrors], target / zname,
+                              spec.archive.file.md5, progress=progress, folder=spec.folder)]
         verify(zips[0], spec.archive.file.md5)
         _extract_members(zips[0], [f.name for f in pair], spec.archive.member_dir, target)
         return tuple(target / f.name for f in pair)
     if not download:
-        _raise_not_found(spec, split, dirs)
-    for f in pair:
-        if _find_file(target, f) is None:
-            fetch([m + f.name for m in spec.mirrors], target / f.name, f.md5,
-                  progress=progress, folder=spec.folder)
+        _raise_not_found(spec, split, dirs, skipped)
+    with _searched(spec, split, dirs, skipped):
+        for f in pair:
+            if _find_file(target, f) is None:
+                fetch([m + f.name for m in spec.mirrors], target / f.name, f.md5,
+                      progress=progress, folder=spec.folder)
     return tuple(_checked(_find_file(target, f), f) for f in pair)
 
 
-def _raise_not_found(spec, split, dirs):
+def _not_found_text(spec, split, dirs, skipped):
     tried = "\n".join(f"  {path} ({source})" for source, path in dirs)
     names = ", ".join(f.name for f in spec.splits[split])
-    raise FileNotFoundError(f"{spec.name} {split} files ({names}) not found; searched:\n{tried}\n"
-                            f"Pass download=True to fetch them. " + _HINT.format(folder=spec.folder))
+    text = f"{spec.name} {split} files ({names}) not found; searched:\n{tried}"
+    return text + ("\nskipped:\n" + "\n".join(skipped) if skipped else "")
+
+
+def _raise_not_found(spec, split, dirs, skipped):
+    raise FileNotFoundError(_not_found_text(spec, split, dirs, skipped) + "\n"
+                            "Pass download=True to fetch them. " + _HINT.format(folder=spec.folder))
+
+
+@contextmanager
+def _searched(spec, split, dirs, skipped):
+    """A failed download also says where the files were looked for before."""
+    try:
+        yield
+    except DownloadError as e:
+        raise DownloadError(f"{_not_found_text(spec, split, dirs, skipped)}\n{e}") from None
 
 
 def load(name, split="train", data_dir=None, download=True, *, progress=True, **kwargs):
@@ -144,7 +193,8 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
         keyword arguments go to :func:`handgrad.data.shapes.load_split`).
     split : {"train", "test"}
     data_dir : str or os.PathLike, optional
-        A folder holding ``<name folder>/<files>``; searched first and used for downloads.
+        A folder holding ``<name folder>/<files>`` (e.g. ``mnist/train-images-idx3-ubyte.gz``)
+        or the files themselves; searched first, and downloads go to ``<data_dir>/<name folder>/``.
     download : bool
         Download missing files (verified by checksum).
     progress : bool
@@ -200,13 +250,11 @@ def _status(spec, split, data_dir, verify_files):
     dirs = search_dirs(spec, data_dir)
     pair = spec.splits[split]
     for source, folder in dirs:
-        found = [_find_file(folder, f) for f in pair]
-        if all(found):
+        found = _find_split(source, folder, pair, [])
+        if found is not None:
             status = "found"
             if verify_files and source != "system":
-                ok = all(md5sum(p) == (f.md5 if p.suffix == ".gz" else f.raw_md5)
-                         for p, f in zip(found, pair) if (f.md5 if p.suffix == ".gz" else f.raw_md5))
-                status = "verified" if ok else "corrupt"
+                status = "corrupt" if _mismatched(found, pair) else "verified"
             return DatasetStatus(spec.name, split, status, folder, source, tuple(found))
     if spec.archive is not None:
         for source, folder in dirs:

@@ -233,3 +233,56 @@ def test_system_folder_is_trusted_to_the_package_manager(isolated, monkeypatch):
     assert (x == 5).all()
     status = {(s.name, s.split): s for s in data.available(verify=True)}["fashion-mnist", "train"]
     assert (status.status, status.source, status.location) == ("found", "system", system)
+
+
+# -- --data-dir: the folder holding <name>/, or the folder holding the files ---------------
+def test_data_dir_may_hold_the_files_themselves(isolated, monkeypatch):
+    _unverified(monkeypatch)
+    _fake_split(isolated / "downloads", 4, 5)                    # no mnist/ folder in between
+    x, _ = data.load("mnist", "train", data_dir=isolated / "downloads", download=False)
+    assert x.shape == (4, 1, 28, 28) and (x == 5).all()
+
+
+def test_handgrad_data_may_hold_the_files_themselves(isolated, monkeypatch):
+    _unverified(monkeypatch)
+    _fake_split(isolated / "downloads", 4, 6)
+    monkeypatch.setenv("HANDGRAD_DATA", str(isolated / "downloads"))
+    x, _ = data.load("mnist", "train", download=False)
+    assert (x == 6).all()
+
+
+def test_name_folder_comes_before_the_files_beside_it(isolated, monkeypatch):
+    _unverified(monkeypatch)
+    _fake_split(isolated / "d", 2, 1)
+    _fake_split(isolated / "d" / "mnist", 2, 2)
+    x, _ = data.load("mnist", "train", data_dir=isolated / "d", download=False)
+    assert (x == 2).all()
+
+
+def test_files_of_another_data_set_are_skipped_and_said(isolated):
+    # fake files under MNIST's (and KMNIST's) names: not KMNIST's checksums, so not taken for it
+    _fake_split(isolated / "d", 2, 0)
+    with pytest.raises(FileNotFoundError, match=r"(?s)kmnist train files .* not found; "
+                                                r"searched:\n  .*d/kmnist \(data_dir\)\n"
+                                                r"  .*d \(data_dir, files in it\)\n.*skipped:\n"
+                                                r"  .*d: train-images-idx3-ubyte.gz, "
+                                                r"train-labels-idx1-ubyte.gz there are not this "
+                                                r"data set's \(md5 differs\)"):
+        data.load("kmnist", "train", data_dir=isolated / "d", download=False)
+    assert [s.status for s in data.available(isolated / "d") if s.name == "kmnist"] == \
+        ["missing", "missing"]
+
+
+def test_failed_download_lists_the_places_searched(isolated, monkeypatch):
+    _unverified(monkeypatch, mirrors=(closed_port_url() + "/",))
+    with pytest.raises(DownloadError, match=r"(?s)mnist train files .* not found; searched:\n"
+                                            r".*d/mnist \(data_dir\).*could not download"):
+        data.load("mnist", "train", data_dir=isolated / "d", progress=False)
+
+
+def test_real_mnist_from_the_folder_holding_its_files(mnist_dir, isolated):
+    x, y = data.load("mnist", "test", data_dir=mnist_dir, download=False)
+    assert x.shape == (10000, 1, 28, 28) and len(y) == 10000
+    with pytest.raises(FileNotFoundError, match=r"t10k-images-idx3-ubyte.gz, t10k-labels-idx1-"
+                                                r"ubyte.gz there are not this data set's"):
+        data.load("kmnist", "test", data_dir=mnist_dir, download=False)
