@@ -6,11 +6,12 @@
 from . import callbacks, metrics
 from .callbacks import Callback, CSVLogger, EarlyStopping, JSONLogger, LambdaCallback, ModelCheckpoint
 from .fit import FitState, TrainingError, evaluate, fit, generators, predict
+from .evaluate_each_epoch import EvaluateEachEpoch
 from .history import History
 from .summary import Summary, print_summary, summary
 
 __all__ = [
     "fit", "evaluate", "predict", "generators", "FitState", "TrainingError", "History",
-    "Callback", "EarlyStopping", "ModelCheckpoint", "CSVLogger", "JSONLogger", "LambdaCallback",
+    "Callback", "EarlyStopping", "EvaluateEachEpoch", "ModelCheckpoint", "CSVLogger", "JSONLogger", "LambdaCallback",
     "metrics", "callbacks", "summary", "print_summary", "Summary",
 ]
