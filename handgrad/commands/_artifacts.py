@@ -33,24 +33,15 @@ def test_metrics(dataset, loss, pred, y, limit=None):
 
 
 def write_plots(cfg, model, history, test, outputs, run_dir):
-    """Save the run's PNGs; returns notes (e.g. matplotlib missing) instead of failing the run."""
-    from ..training import plots
-    try:
-        _draw(plots, cfg, model, history, test, outputs, run_dir)
-    except plots.MatplotlibMissing as e:
-        return [f"no plots written: {e}"]
-    return []
+    """Save the test outputs the pictures need, then draw the run's PNGs and ``report.html``
+    from the run folder's files (as ``handgrad report`` does); returns notes (e.g. matplotlib
+    missing) instead of failing the run."""
+    from ..data.registry import DATASETS
+    from ..report import save_test_outputs, write_report
 
-
-def _draw(plots, cfg, model, history, test, outputs, run_dir):
-    from ..training.metrics import confusion_matrix
-
-    path = lambda name: os.path.join(run_dir, name)  # noqa: E731
-    plots.plot_history(history, path("curves.png"))
-    if any(p.data.ndim == 4 for p in model.parameters().values()):       # a conv net
-        plots.plot_filters(model, path("filters.png"))
-    if not cfg.is_regression:
-        x, y = test
-        pred = outputs.argmax(axis=1)
-        plots.plot_confusion_matrix(confusion_matrix(y, pred), path("confusion_matrix.png"))
-        plots.plot_misclassified(x, y, pred, path("misclassified.png"))
+    x, y = test
+    spec = DATASETS.get(cfg.dataset)
+    save_test_outputs(run_dir, x, outputs, None if cfg.is_regression else y,
+                      class_names=spec.classes if spec is not None else None)
+    path, figures, notes = write_report(run_dir)
+    return notes

@@ -9,8 +9,10 @@ Everything the run produces goes into one folder (``runs/<dataset>-<model>-<time
 ``checkpoint.npz``        the last epoch's resumable checkpoint (``--resume``)
 ``history.csv/.json``     per-epoch loss, metrics, learning rate and time
 ``config.json``           the exact configuration used
-``*.png``                 curves, confusion matrix, filters, misclassified images
 ``metrics.json``          the final test metrics
+``test_outputs.npz``      test labels and predictions, the misclassified images, one probe image
+``*.png``                 curves, confusion matrix, filters, feature maps, misclassified images
+``report.html``           one page with all of it (``handgrad report RUN_DIR`` redraws it)
 ========================  ==================================================
 """
 
@@ -93,8 +95,8 @@ def train(cfg):
     """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``."""
     from .. import data
     from ..io import load_checkpoint, save
-    from ..training import CSVLogger, JSONLogger, ModelCheckpoint, fit, generators, predict
-    from . import _artifacts, _recipe
+    from ..training import CSVLogger, EvaluateEachEpoch, JSONLogger, ModelCheckpoint, fit, generators, predict
+    from . import _artifacts, _recipe, _run_info
 
     started = time.perf_counter()
     if cfg.resume is not None and not os.path.exists(cfg.resume):
@@ -119,7 +121,10 @@ def train(cfg):
     run_dir = cfg.out or os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(run_dir, exist_ok=True)
     cfg.to_json(os.path.join(run_dir, "config.json"))
-    callbacks = [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
+    metrics = ("mae",) if cfg.is_regression else ("accuracy",)
+    test_curve = EvaluateEachEpoch("test", scaling.apply(test) if scaling else test, loss, metrics)
+    callbacks = [test_curve,                                     # first: the loggers record its figures
+                 ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
                  CSVLogger(os.path.join(run_dir, "history.csv")),
                  JSONLogger(os.path.join(run_dir, "history.json"))]
 
@@ -136,8 +141,10 @@ def train(cfg):
     # -- train ---------------------------------------------------------------
     print(f"training {cfg.model_name} on {cfg.dataset} ({len(train_xy[0])} images, {cfg.epochs} epochs, "
           f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
-          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}) -> {run_dir}")
-    metrics = ("mae",) if cfg.is_regression else ("accuracy",)
+          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''})")
+    print(_run_info.compute_line(cfg.workers))
+    print(f"model: {_run_info.parameter_count(model):,} parameters ({cfg.model_name})")
+    print(f"run folder: {run_dir}", flush=True)
     history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
                   batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
                   callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
@@ -152,11 +159,11 @@ def train(cfg):
     save(model, os.path.join(run_dir, "model.npz"))
     with open(os.path.join(run_dir, "metrics.json"), "w") as f:
         json.dump({k: np.asarray(v).tolist() for k, v in results.items()}, f, indent=2)
+    print("test " + ", ".join(f"{k}: {_fmt(v)}" for k, v in results.items()), flush=True)
     notes = _artifacts.write_plots(cfg, model, history, test, outputs, run_dir)
     for note in notes:
         print(f"note: {note}")
-    print("test " + ", ".join(f"{k}: {_fmt(v)}" for k, v in results.items()))
-    print(f"wrote {run_dir}")
+    print(f"wrote {run_dir} (open {os.path.join(run_dir, 'report.html')})")
     return model, history, results, run_dir
 
 

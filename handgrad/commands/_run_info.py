@@ -1,0 +1,32 @@
+"""What ``handgrad train`` says before the first epoch: where the arithmetic runs and how big
+the model is (so that a slow run can be understood before it is waited for)."""
+
+import numpy as np
+
+
+def blas_library():
+    """NumPy's BLAS as ``"scipy-openblas 0.3.31"``, or ``"unknown BLAS"`` where NumPy cannot say."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError, AttributeError):               # NumPy < 1.26 prints only
+        return "unknown BLAS"
+    version = ".".join(str(blas.get("version", "")).split(".")[:3])
+    return f"{blas.get('name', 'BLAS')} {version}".strip()
+
+
+def compute_line(workers=1, backend=None):
+    """``"compute: NumPy 2.4.6, scipy-openblas 0.3.31 with 2 threads, 1 worker (--workers)"``;
+    ``backend`` (the name of the kernels in use, where there is a choice) comes first."""
+    from .._blas import get_blas_threads
+
+    threads = get_blas_threads()
+    parts = [f"backend {backend}"] if backend else []
+    parts += [f"NumPy {np.__version__}",
+             f"{blas_library()} with {threads if threads is not None else 'its default number of'} threads",
+             f"{workers} worker{'s' if workers != 1 else ''} (--workers)"]
+    return "compute: " + ", ".join(parts)
+
+
+def parameter_count(model):
+    """Number of trainable numbers in ``model``."""
+    return int(sum(p.data.size for p in model.parameters().values()))
