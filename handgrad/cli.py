@@ -8,6 +8,8 @@ import argparse
 import importlib
 import sys
 
+from . import __version__
+
 # sub-command name -> module under handgrad.commands
 COMMANDS = {
     "gradcheck": "gradcheck",
@@ -23,6 +25,7 @@ COMMANDS = {
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="handgrad", description="Convolutional neural networks from scratch in NumPy.")
+    parser.add_argument("--version", action="version", version=f"handgrad {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"handgrad.commands.{module_name}")

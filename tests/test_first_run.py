@@ -51,3 +51,10 @@ def test_default_train_command_without_matplotlib_still_finishes(mnist_dir, tmp_
     check_finished(proc, run_dir)
     assert "note: no plots written" in proc.stdout and "pip install matplotlib" in proc.stdout, proc.stdout
     assert not any(name.endswith(".png") for name in os.listdir(run_dir))
+
+
+def test_version():
+    import handgrad
+    proc = subprocess.run([sys.executable, "-m", "handgrad", "--version"], capture_output=True, text=True,
+                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == f"handgrad {handgrad.__version__}"

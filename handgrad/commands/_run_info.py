@@ -22,7 +22,8 @@ def compute_line(workers=1, backend=None):
     threads = get_blas_threads()
     parts = [f"backend {backend}"] if backend else []
     parts += [f"NumPy {np.__version__}",
-             f"{blas_library()} with {threads if threads is not None else 'its default number of'} threads",
+             f"{blas_library()} with " + (f"{threads} thread{'s' if threads != 1 else ''}"
+                                          if threads is not None else "its default number of threads"),
              f"{workers} worker{'s' if workers != 1 else ''} (--workers)"]
     return "compute: " + ", ".join(parts)
 

@@ -1,4 +1,5 @@
 import math
+import re
 
 import numpy as np
 import pytest
@@ -169,7 +170,8 @@ def test_verbose_prints_one_line_per_epoch_when_not_a_terminal(capsys):
     model, opt, loader, _ = _setup()
     fit(model, CrossEntropyLoss(), opt, loader, epochs=2, verbose=True)
     lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 2 and lines[1].startswith("epoch 2/2 loss ") and "samples/s" in lines[1]
+    assert len(lines) == 2 and lines[1].startswith("epoch 2/2 loss ") and "images/s" in lines[1]
+    assert re.search(r"images/s, \d+ s left\)$", lines[0]) and lines[1].endswith("images/s)")
     fit(model, CrossEntropyLoss(), opt, loader, epochs=1)
     assert capsys.readouterr().out == ""
 
@@ -183,6 +185,18 @@ def test_progress_bars_on_a_terminal(capsys, monkeypatch):
     assert captured.out == ""
     assert "epoch 1/2" in captured.err and "epoch 2/2" in captured.err and "12/12" in captured.err
     assert "loss" in captured.err and "accuracy" in captured.err
+    assert "12/12 batches" in captured.err
+    assert re.search(r"img/s, \d+ s left\]", captured.err) and re.search(r"\d img/s\]", captured.err)
+
+
+def test_time_left_is_the_mean_epoch_time_for_each_epoch_to_come():
+    from handgrad.training.progress import Progress, format_duration
+    p = Progress(epochs=5, steps_per_epoch=10, verbose=False)
+    assert p.run_left(0, 3.0) is None                                    # nothing measured yet
+    p._epoch_times = [10.0, 14.0]                                        # two epochs done, mean 12 s
+    assert p.run_left(2, 5.0) == 7.0 + 2 * 12.0
+    assert p.run_left(4, 20.0) == 0.0
+    assert [format_duration(t) for t in (42, 185, 3720)] == ["42 s", "3 min 05 s", "1 h 02 min"]
 
 
 def test_reduce_on_plateau_receives_the_validation_loss():
