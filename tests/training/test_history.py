@@ -46,3 +46,19 @@ def test_numpy_floats_are_not_needed():
     h = History()
     h.append_epoch({"epoch": 0, "loss": float(np.float32(0.5))})
     assert h.to_dict() == {"epochs": [{"epoch": 0, "loss": 0.5}], "steps": []}
+
+
+def test_a_failed_write_keeps_the_previous_history_file(tmp_path, monkeypatch):
+    import json
+    from handgrad.training import History
+    h = History([{"epoch": 0, "loss": 1.0}], [{"epoch": 0, "step": 0, "loss": 1.5, "lr": 0.1}])
+    h.to_json(tmp_path / "h.json")
+    h.append_epoch({"epoch": 1, "loss": 0.5})
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+    monkeypatch.setattr(json, "dump", broken)
+    with pytest.raises(OSError, match="disk full"):
+        h.to_json(tmp_path / "h.json")
+    assert len(History.from_json(tmp_path / "h.json")) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.json"]
