@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 
 #: data sets ``handgrad train`` knows; "shapes" is synthetic (generated, no download)
-DATASETS = ("mnist", "fashion-mnist", "kmnist", "emnist-digits", "shapes")
+DATASETS = ("mnist", "fashion-mnist", "kmnist", "emnist-digits", "emnist-letters", "shapes")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
 SCHEDULES = ("none", "step", "cosine", "onecycle", "plateau")
 

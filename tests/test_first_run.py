@@ -58,3 +58,13 @@ def test_version():
     proc = subprocess.run([sys.executable, "-m", "handgrad", "--version"], capture_output=True, text=True,
                           env=dict(os.environ, PYTHONPATH=ROOT), timeout=60)
     assert proc.returncode == 0 and proc.stdout.strip() == f"handgrad {handgrad.__version__}"
+
+
+def test_a_subset_without_the_last_classes_still_gets_every_class_output():
+    import numpy as np
+    from handgrad.commands._recipe import build_model
+    from handgrad.config import TrainConfig
+
+    x, y = np.zeros((4, 1, 28, 28), np.float32), np.array([0, 1, 2, 1])      # no letter after "C"
+    model = build_model(TrainConfig(dataset="emnist-letters"), x, y, np.random.default_rng(0))
+    assert model(x).shape == (4, 26)

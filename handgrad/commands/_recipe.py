@@ -88,8 +88,10 @@ def build_model(cfg, x, y, rng):
              "in_features": int(np.prod(x.shape[1:]))}
     if cfg.is_regression:
         sizes["num_outputs"] = y.shape[1]
-    else:
-        sizes["num_classes"] = int(y.max()) + 1
+    else:                       # the data set's classes, even if a --limit subset lacks some
+        from ..data.registry import DATASETS
+        spec = DATASETS.get(cfg.dataset)
+        sizes["num_classes"] = len(spec.classes) if spec is not None and spec.classes else int(y.max()) + 1
     accepted = inspect.signature(factory).parameters
     kwargs = {k: v for k, v in sizes.items() if k in accepted}
     return get_model(cfg.model_name, rng=rng, dtype=x.dtype, **kwargs)
