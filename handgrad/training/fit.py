@@ -198,9 +198,9 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                     schedule.step()
             logs["lr"], logs["time"] = lr, time.perf_counter() - start
             history.append_epoch(logs)
-            progress.epoch_end(logs)
             for cb in callbacks:
                 cb.on_epoch_end(state, logs)
+            progress.epoch_end(logs)                             # after callbacks: shows what they added
             if state.stop_training:
                 break
     finally:
