@@ -14,6 +14,7 @@ items of a ``Sequential``). ``parameters()`` names them with dotted paths such a
 import numpy as np
 
 from ..parameter import Parameter
+from ..summary import print_summary
 
 
 class Layer:
@@ -127,8 +128,7 @@ class Layer:
         return ""
 
     def summary(self, input_shape):
-        """Print and return the per-layer output shapes, parameters and MACs (see training.summary)."""
-        from ..training.summary import print_summary
+        """Print and return the per-layer output shapes, parameters and MACs (see :mod:`handgrad.summary`)."""
         return print_summary(self, input_shape)
 
     def __repr__(self):

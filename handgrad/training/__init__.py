@@ -7,7 +7,7 @@ from . import callbacks, metrics
 from .callbacks import Callback, CSVLogger, EarlyStopping, JSONLogger, LambdaCallback, ModelCheckpoint
 from .fit import FitState, TrainingError, evaluate, fit, generators, predict
 from .history import History
-from .summary import Summary, print_summary, summary
+from ..summary import Summary, print_summary, summary
 
 __all__ = [
     "fit", "evaluate", "predict", "generators", "FitState", "TrainingError", "History",
