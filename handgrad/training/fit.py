@@ -20,9 +20,9 @@ import numpy as np
 
 from .._checks import as_rng, check_positive_int
 from ..data import DataLoader, to_float
-from ..layers import DataParallel
 from ..optim import ReduceLROnPlateau, clip_grad_norm
 from .callbacks import Callback
+from .data_parallel import DataParallel
 from .history import History
 from .metrics import compute_metrics, labels
 from .progress import Progress
@@ -115,7 +115,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`).
     workers : int
         Threads that each run forward and backward on a slice of every batch
-        (:class:`handgrad.layers.DataParallel`; batch norm then normalizes per slice).
+        (:class:`handgrad.training.DataParallel`; batch norm then normalizes per slice).
         1 (default) runs the model as it is.
 
     Raises

@@ -37,8 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._blas import blas_threads
+from ..layers.base import Layer
 from ..losses.base import Loss
-from .base import Layer
 
 
 class DataParallel(Layer):
