@@ -112,7 +112,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         Shuffles a tuple ``train_data``; saved in checkpoints.
     max_grad_norm : float, optional
         Clip the joint gradient norm before each step.
-    start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`).
+    start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`);
+        ``history`` is a History or its dict form (a checkpoint's ``history``).
     workers : int
         Threads that each run forward and backward on a slice of every batch
         (:class:`handgrad.training.DataParallel`; batch norm then normalizes per slice).
@@ -137,7 +138,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     rng = as_rng(rng) if rng is not None or isinstance(train_data, tuple) else None
     dtype = model_dtype(model)
     train_loader = as_loader(train_data, batch_size, shuffle=True, rng=rng, dtype=dtype, what="train_data")
-    history = history if history is not None else History()
+    if history is None or isinstance(history, dict):
+        history = History.from_dict(history or {})
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
     params = list(model.parameters().values())
