@@ -20,6 +20,7 @@ import numpy as np
 
 from .._checks import as_rng, check_positive_int
 from ..data import DataLoader, to_float
+from ..layers.base import check_distinct_layers
 from ..optim import ReduceLROnPlateau, clip_grad_norm
 from .callbacks import Callback
 from .data_parallel import DataParallel
@@ -129,6 +130,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     if schedule_interval not in ("epoch", "step"):
         raise ValueError(f"fit expected schedule_interval 'epoch' or 'step', got {schedule_interval!r}")
     epochs = check_positive_int(epochs, "epochs", "fit")
+    check_distinct_layers(model, "fit")                  # one cache per layer: each used once
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit expected Callback instances in callbacks, got {type(cb).__name__}")
