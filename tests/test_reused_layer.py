@@ -62,7 +62,7 @@ def test_fit_refuses_a_model_that_holds_a_layer_twice():
     x = np.random.default_rng(0).normal(size=(8, 2))
     with pytest.raises(ValueError, match=r"fit: the same Linear\(.*\) instance is used twice in one model, "
                                          r"at 'first' and 'second'"):
-        fit(model, MSELoss(), SGD(model.parameters(), lr=0.1), (x, x), epochs=1, batch_size=4, verbose=False)
+        fit(model, MSELoss(), SGD(lin.parameters(), lr=0.1), (x, x), epochs=1, batch_size=4, verbose=False)
 
 
 def test_a_copy_per_use_is_correct():
