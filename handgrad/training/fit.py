@@ -4,7 +4,8 @@
 
 1. set up: loaders, history, progress output, callbacks;
 2. per epoch, in training mode, per batch: zero the gradients, forward, loss, backward,
-   (optionally clip), optimizer step, per-step schedule, running figures;
+   optimizer step (which clips the gradients when the optimizer has ``max_grad_norm``),
+   per-step schedule, running figures;
 3. at the epoch's end: training metrics, validation in eval mode, the epoch schedule,
    the History record, callbacks (which may stop training).
 
@@ -21,7 +22,7 @@ import numpy as np
 from .._checks import as_rng, check_positive_int
 from ..data import DataLoader, to_float
 from ..layers.base import check_distinct_layers
-from ..optim import ReduceLROnPlateau, clip_grad_norm
+from ..optim import ReduceLROnPlateau
 from .callbacks import Callback
 from .data_parallel import DataParallel
 from .history import History
@@ -85,12 +86,13 @@ def generators(train_data, rng=None):
 def _diverged(what, epoch, step, loader, optimizer):
     return TrainingError(
         f"training diverged at epoch {epoch + 1}, step {step + 1} of {len(loader)}: {what}; try a "
-        f"lower learning rate (now {optimizer.lr:g}), max_grad_norm=, or check the inputs for NaN")
+        f"lower learning rate (now {optimizer.lr:g}), the optimizer's max_grad_norm=, or check the "
+        f"inputs for NaN")
 
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1):
+        verbose=None, rng=None, start_epoch=0, history=None, workers=1):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -98,6 +100,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     model : Layer
     loss : loss object (``forward(outputs, targets) -> float``, ``backward()``)
     optimizer : optimizer over ``model.parameters()`` (``zero_grad()``, ``step()``, ``lr``)
+        Gradient clipping is the optimizer's: ``SGD(..., max_grad_norm=1.0)``.
     train_data, val_data : loader or ``(x, y)`` tuple
         A tuple is batched by ``handgrad.data.DataLoader`` (shuffled with ``rng`` for
         training); ``batch_size`` is then required.
@@ -111,8 +114,6 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     verbose : None, True or False (see :mod:`handgrad.training.progress`)
     rng : Generator or int, optional
         Shuffles a tuple ``train_data``; saved in checkpoints.
-    max_grad_norm : float, optional
-        Clip the joint gradient norm before each step.
     start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`);
         ``history`` is a History or its dict form (a checkpoint's ``history``).
     workers : int
@@ -144,7 +145,6 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         history = History.from_dict(history or {})
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
-    params = list(model.parameters().values())
     net = DataParallel(model, workers) if workers != 1 else model    # runs forward/backward
     count_correct = any(m == "accuracy" for m in metrics)
     for cb in callbacks:
@@ -172,8 +172,6 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                     raise _diverged(what, epoch, step, train_loader, optimizer)
                 if net is model:
                     net.backward(loss.backward())
-                if max_grad_norm is not None:
-                    clip_grad_norm(params, max_grad_norm)
                 optimizer.step()
                 if schedule is not None and schedule_interval == "step":
                     schedule.step()
