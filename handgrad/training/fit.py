@@ -119,7 +119,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     workers : int
         Threads that each run forward and backward on a slice of every batch
         (:class:`handgrad.training.DataParallel`; batch norm then normalizes per slice).
-        1 (default) runs the model as it is.
+        1 (default) runs the model as it is, on this thread. Either way a step is
+        ``DataParallel.forward_backward``: forward, loss, backward.
 
     Raises
     ------
@@ -145,7 +146,9 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         history = History.from_dict(history or {})
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
-    net = DataParallel(model, workers) if workers != 1 else model    # runs forward/backward
+    # runs each step: forward, loss, backward; with workers=1 the model itself on this thread,
+    # otherwise a replica per slice of the batch in threads (DataParallel.forward_backward)
+    net = DataParallel(model, workers)
     count_correct = any(m == "accuracy" for m in metrics)
     for cb in callbacks:
         cb.on_train_begin(state)
@@ -161,17 +164,11 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
             outputs, targets, loss_sum, seen = [], [], 0.0, 0
             for step, (x, y) in enumerate(train_loader):
                 optimizer.zero_grad()
-                if net is model:
-                    out = net.forward(x)                         # (N, ...) scores or values
-                    value = float(loss.forward(out, y)) if np.isfinite(out).all() else math.nan
-                else:                                            # workers: loss and backward per shard
-                    out, value = net.forward_backward(x, y, loss)
+                out, value = net.forward_backward(x, y, loss)    # out: (N, ...) scores or values
                 if not math.isfinite(value):                     # NaN as well when the output is not finite
                     what = (f"the loss is {value}" if np.isfinite(out).all()
                             else "the model's output holds NaN or inf")
                     raise _diverged(what, epoch, step, train_loader, optimizer)
-                if net is model:
-                    net.backward(loss.backward())
                 optimizer.step()
                 if schedule is not None and schedule_interval == "step":
                     schedule.step()
