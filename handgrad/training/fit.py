@@ -83,6 +83,16 @@ def generators(train_data, rng=None):
     return out
 
 
+def _kept(batch_array):
+    """A copy of an output or target batch, kept for the epoch's metrics.
+
+    A layer never writes into an array it returned earlier, but a model's output may be a view
+    of its input (``Flatten`` or ``Dropout`` in eval mode pass their input on), and a loader
+    may refill the arrays it yields: without a copy the kept batches could change under us.
+    """
+    return np.array(batch_array, copy=True)
+
+
 def _diverged(what, epoch, step, loader, optimizer):
     return TrainingError(
         f"training diverged at epoch {epoch + 1}, step {step + 1} of {len(loader)}: {what}; try a "
@@ -176,8 +186,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                 # running figures: per-step history, progress bar, callbacks
                 n = len(x)
                 loss_sum, seen = loss_sum + value * n, seen + n
-                outputs.append(out.copy())                       # copies: layers and loaders may
-                targets.append(np.array(y, copy=True))           # reuse their buffers next step
+                outputs.append(_kept(out))
+                targets.append(_kept(y))
                 correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
                 progress.batch_end(n, value, correct)
                 history.append_step({"epoch": epoch, "step": step, "loss": value, "lr": optimizer.lr})
@@ -225,8 +235,8 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
             if loss is not None:
                 loss_sum += float(loss.forward(out, y)) * len(x)
             seen += len(x)
-            outputs.append(out)
-            targets.append(y)
+            outputs.append(_kept(out))
+            targets.append(_kept(y))
     finally:
         model.train(was_training)
     if seen == 0:
