@@ -7,7 +7,7 @@ while the model runs, each leaf's ``forward`` is observed and records one row, i
 order the leaves actually run, with ``macs(input_shape, output_shape)`` for one sample
 (shapes without the batch axis). Nested layers get dotted names (``"2.0"``).
 
-This module imports nothing else of handgrad: it relies only on the layer contract
+This module imports only :mod:`handgrad.parameter`: it relies on the layer contract
 (``forward``, ``named_children``, ``num_parameters``, ``macs``, ``extra_repr``,
 ``parameters``, ``train``), so :meth:`handgrad.layers.Layer.summary` may call it.
 """
@@ -15,6 +15,8 @@ This module imports nothing else of handgrad: it relies only on the layer contra
 from dataclasses import dataclass
 
 import numpy as np
+
+from .parameter import model_dtype
 
 
 @dataclass
@@ -90,8 +92,7 @@ def summary(model, input_shape, dtype=None):
     (58, 48)
     """
     if dtype is None:
-        params = list(model.parameters().values())
-        dtype = params[0].dtype if params else np.float32
+        dtype = model_dtype(model)
     named = {}
     for name, layer in leaves(model):
         named.setdefault(id(layer), (name, layer))

@@ -19,9 +19,9 @@ PACKAGE = "handgrad"
 #: the layering, bottom first: a unit may import its own modules and units of lower levels
 LEVELS = [
     ("handgrad._checks", "handgrad._files", "handgrad._blas"),         # validation, files, BLAS threads
-    ("handgrad.parameter", "handgrad.summary", "handgrad.gradcheck",   # need only the layer contract
-     "handgrad.data"),
-    ("handgrad.init", "handgrad.functional"),
+    ("handgrad.parameter", "handgrad.data"),
+    ("handgrad.summary", "handgrad.gradcheck",                         # need only the layer contract
+     "handgrad.init", "handgrad.functional"),
     ("handgrad.layers",),
     ("handgrad.losses", "handgrad.models"),
     ("handgrad.optim",),

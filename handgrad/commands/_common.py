@@ -43,11 +43,6 @@ def load_model_file(path):
         raise CommandError(f"cannot load {path!r}: {e}") from e
 
 
-def model_dtype(model):
-    params = list(model.parameters().values())
-    return params[0].dtype if params else np.dtype(np.float32)
-
-
 def load_dataset(name, split, data_dir=None, dtype=np.float32, limit=None):
     """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors.
 

@@ -23,6 +23,7 @@ from .._checks import as_rng, check_positive_int
 from ..data import DataLoader, to_float
 from ..layers.base import check_distinct_layers
 from ..optim import ReduceLROnPlateau
+from ..parameter import model_dtype
 from .callbacks import Callback
 from .data_parallel import DataParallel
 from .history import History
@@ -45,11 +46,6 @@ class FitState:
     epoch: int = 0
     stop_training: bool = False
     extra: dict = field(default_factory=dict)
-
-
-def model_dtype(model):
-    params = list(model.parameters().values())
-    return params[0].dtype if params else np.dtype(np.float32)
 
 
 def as_loader(data, batch_size, *, shuffle, rng, dtype, what):
