@@ -26,7 +26,7 @@ import numpy as np
 
 from .download import _HINT, download as fetch, md5sum, verify
 from .idx import IDXError, read_idx
-from .registry import DATASETS, get_spec
+from .registry import DATASETS, SYNTHETIC, get_spec
 
 ENV_VAR = "HANDGRAD_DATA"
 
@@ -237,6 +237,6 @@ def available(data_dir=None, *, verify=False):
     """
     records = [_status(spec, split, data_dir, verify)
                for spec in DATASETS.values() for split in spec.splits]
-    records += [DatasetStatus("shapes", split, "generated", source="synthetic")
-                for split in ("train", "test")]
+    records += [DatasetStatus(name, split, "generated", source="synthetic")
+                for name in SYNTHETIC for split in ("train", "test")]
     return records
