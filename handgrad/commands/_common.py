@@ -47,7 +47,7 @@ def load_dataset(name, split, data_dir=None, dtype=np.float32, limit=None):
     """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors.
 
     For the synthetic ``shapes`` set, ``y`` holds the first :data:`SHAPES_TARGETS` regression
-    columns of :mod:`handgrad.data.shapes` (count, and the rotation as cos and sin of k*angle)
+    columns of :mod:`handgrad.data.synthetic_shapes` (count, and the rotation as cos and sin of k*angle)
     and ``limit`` images are generated.
     """
     from .. import data

@@ -141,7 +141,7 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
     name : str
         ``"mnist"``, ``"fashion-mnist"``, ``"kmnist"``, ``"emnist-digits"``,
         ``"emnist-letters"``, ``"emnist-balanced"``, or ``"shapes"`` (synthetic, offline; extra
-        keyword arguments go to :func:`handgrad.data.shapes.load_split`).
+        keyword arguments go to :func:`handgrad.data.synthetic_shapes.load_split`).
     split : {"train", "test"}
     data_dir : str or os.PathLike, optional
         A folder holding ``<name folder>/<files>``; searched first and used for downloads.
@@ -164,7 +164,7 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
     ((8, 1, 64, 64), dtype('uint8'), dtype('int64'))
     """
     if name == "shapes":
-        from .shapes import load_split
+        from .synthetic_shapes import load_split
         return load_split(split, **kwargs)
     if kwargs:
         raise TypeError(f"load({name!r}) got unexpected arguments: {', '.join(kwargs)}")

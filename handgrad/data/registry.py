@@ -135,7 +135,7 @@ EMNIST_BALANCED = _emnist("balanced", "0123456789" + _LETTERS + "abdefghnqrt")
 DATASETS = {spec.name: spec for spec in
             (MNIST, FASHION_MNIST, KMNIST, EMNIST_DIGITS, EMNIST_LETTERS, EMNIST_BALANCED)}
 
-#: the data sets generated on the spot (no files): ``shapes`` (:mod:`handgrad.data.shapes`)
+#: the data sets generated on the spot (no files): ``shapes`` (:mod:`handgrad.data.synthetic_shapes`)
 SYNTHETIC = ("shapes",)
 
 #: every data set name, as :func:`handgrad.data.load`, ``handgrad train`` and ``handgrad evaluate`` take it
