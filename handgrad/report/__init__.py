@@ -31,7 +31,7 @@ def write_report(run_dir):
     summary_text = None
     shape = probe_shape(run)
     if run.model is not None and shape is not None:
-        from ..training import summary
+        from ..summary import summary
         try:
             summary_text = str(summary(run.model, shape))
         except ValueError as e:
