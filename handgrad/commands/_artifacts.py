@@ -1,6 +1,4 @@
-"""Test figures (shared by ``handgrad train`` and ``handgrad evaluate``) and the run's PNG plots."""
-
-import os
+"""Test figures (shared by ``handgrad train`` and ``handgrad evaluate``) and the run's pictures."""
 
 import numpy as np
 

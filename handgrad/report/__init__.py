@@ -3,8 +3,7 @@
 Everything is drawn from the run folder's saved files (:mod:`handgrad.report.run_files`), so
 ``handgrad report RUN_DIR`` redraws the report of any finished (or interrupted) run.
 
->>> import handgrad.report as report      # doctest: +SKIP
->>> report.write_report("runs/mnist-fast-cnn-20260101-120000")   # doctest: +SKIP
+Example: ``handgrad.report.write_report("runs/mnist-fast-cnn-20260101-120000")``.
 """
 
 from .figures import Figure, draw_figures, probe_shape
