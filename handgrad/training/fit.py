@@ -89,7 +89,8 @@ def _diverged(what, epoch, step, loader, optimizer):
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1):
+        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1,
+        distributed=None):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -117,6 +118,12 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         Threads that each run forward and backward on a slice of every batch
         (:class:`handgrad.layers.DataParallel`; batch norm then normalizes per slice).
         1 (default) runs the model as it is.
+    distributed : handgrad.distributed.DistributedDataParallel, optional
+        Train as one rank of an MPI job (``mpirun``): of every batch of ``train_data`` (the
+        same data on every rank) this rank reads only its shard, the gradients of all ranks
+        are summed by one ``Allreduce`` per step, and the loss, metrics and validation
+        figures are the whole batch's on every rank. Only rank 0 shows progress; pass
+        file-writing callbacks on rank 0 only. See docs/distributed.md.
 
     Raises
     ------
@@ -128,6 +135,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     if schedule_interval not in ("epoch", "step"):
         raise ValueError(f"fit expected schedule_interval 'epoch' or 'step', got {schedule_interval!r}")
     epochs = check_positive_int(epochs, "epochs", "fit")
+    if distributed is not None and workers != 1:
+        raise ValueError(f"fit expected workers=1 with distributed= (one process per rank), got workers={workers}")
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit expected Callback instances in callbacks, got {type(cb).__name__}")
@@ -137,11 +146,15 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     rng = as_rng(rng) if rng is not None or isinstance(train_data, tuple) else None
     dtype = model_dtype(model)
     train_loader = as_loader(train_data, batch_size, shuffle=True, rng=rng, dtype=dtype, what="train_data")
+    if distributed is not None:                                  # MPI: this rank's shard of every batch
+        train_loader = distributed.shard(train_loader)
+        verbose = verbose if distributed.rank == 0 else False
     history = history if history is not None else History()
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
     params = list(model.parameters().values())
     net = DataParallel(model, workers) if workers != 1 else model    # runs forward/backward
+    net = distributed if distributed is not None else net
     count_correct = any(m == "accuracy" for m in metrics)
     for cb in callbacks:
         cb.on_train_begin(state)
@@ -176,10 +189,12 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
 
                 # running figures: per-step history, progress bar, callbacks
                 n = len(x)
+                correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
+                if distributed is not None:                      # the whole batch's, summed with the gradients
+                    n, correct = distributed.batch_size, None if correct is None else distributed.correct
                 loss_sum, seen = loss_sum + value * n, seen + n
                 outputs.append(out.copy())                       # copies: layers and loaders may
                 targets.append(np.array(y, copy=True))           # reuse their buffers next step
-                correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
                 progress.batch_end(n, value, correct)
                 history.append_step({"epoch": epoch, "step": step, "loss": value, "lr": optimizer.lr})
                 for cb in callbacks:
@@ -187,9 +202,13 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
 
             # -- end of epoch: metrics, validation, schedule, record -----------
             logs = {"epoch": epoch, "loss": loss_sum / max(seen, 1)}
-            logs.update(compute_metrics(metrics, np.concatenate(outputs), np.concatenate(targets)))
+            seen_out, seen_y = ((np.concatenate(outputs), np.concatenate(targets)) if distributed is None
+                                else distributed.gather(outputs, targets))   # every rank's shards
+            logs.update(compute_metrics(metrics, seen_out, seen_y))
             if val_data is not None:
-                val = evaluate(model, loss, val_data, metrics=metrics, batch_size=batch_size or 256)
+                val = (evaluate(model, loss, val_data, metrics=metrics, batch_size=batch_size or 256)
+                       if distributed is None else
+                       distributed.evaluate(loss, val_data, metrics=metrics, batch_size=batch_size or 256))
                 logs.update({f"val_{k}": v for k, v in val.items()})
             if schedule is not None and schedule_interval == "epoch":
                 if plateau:
