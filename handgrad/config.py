@@ -37,6 +37,7 @@ class TrainConfig:
     val_split: float = 0.0
     seed: int = 0
     workers: int = 1
+    distributed: bool = False
     data_dir: str | None = None
     out: str | None = None
     resume: str | None = None
@@ -67,6 +68,8 @@ class TrainConfig:
         for name in ("limit", "test_limit"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        if self.distributed and self.workers != 1:
+            raise ValueError(f"--distributed runs one process per rank; drop --workers (got --workers {self.workers})")
         if self.warmup < 0:
             raise ValueError(f"--warmup must be >= 0 (epochs), got {self.warmup}")
         if not 0.0 <= self.val_split < 1.0:

@@ -46,6 +46,10 @@ def add_parser(sub):
     p.add_argument("--workers", type=int, default=d.workers, metavar="N",
                    help="threads that each train on a slice of every batch (data parallelism; "
                         "batch norm then normalizes per slice; default 1)")
+    p.add_argument("--distributed", action="store_true",
+                   help="one rank of an MPI job (mpirun -n W handgrad train --distributed ...): each rank "
+                        "trains on its shard of every batch; rank 0 prints and writes the run folder "
+                        "(pip install \"handgrad[mpi]\"; see docs/distributed.md)")
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", default=None, metavar="CKPT",
@@ -62,14 +66,21 @@ def add_parser(sub):
 
 
 def run(args):
+    if getattr(args, "distributed", False):                     # MPI: errors stop every rank
+        from ._distributed import run_rank
+        return run_rank(args, lambda world: _run(args, world))
     try:
-        cfg = TrainConfig.from_namespace(args)
-        if cfg.resume is not None:
-            cfg = resumed_config(cfg)
-        train(cfg)
+        _run(args)
     except (CommandError, ValueError) as e:
         return report("train", e)
     return 0
+
+
+def _run(args, world=None):
+    cfg = TrainConfig.from_namespace(args)
+    if cfg.resume is not None:
+        cfg = resumed_config(cfg)
+    train(cfg, world)
 
 
 def resumed_config(cfg):
@@ -84,16 +95,22 @@ def resumed_config(cfg):
     if not isinstance(saved, dict) or "dataset" not in saved:
         raise CommandError(f"{cfg.resume!r} holds no handgrad train configuration; "
                            f"resume only checkpoints written by handgrad train")
-    keep = {"out": cfg.out or os.path.dirname(os.path.abspath(cfg.resume)), "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume}
+    keep = {"out": cfg.out or os.path.dirname(os.path.abspath(cfg.resume)), "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume,
+            "distributed": cfg.distributed}
     return TrainConfig(**{**saved, **keep})
 
 
-def train(cfg):
-    """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``."""
+def train(cfg, world=None):
+    """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``.
+
+    With ``world`` (a :class:`handgrad.distributed.World`) this process is one rank of an
+    MPI job: only rank 0 writes the run folder and tests; other ranks return
+    ``(model, history, None, None)`` after training.
+    """
     from .. import data
     from ..io import load_checkpoint, save
     from ..training import CSVLogger, JSONLogger, ModelCheckpoint, fit, generators, predict
-    from . import _artifacts, _recipe
+    from . import _artifacts, _distributed, _recipe
 
     started = time.perf_counter()
     if cfg.resume is not None and not os.path.exists(cfg.resume):
@@ -116,9 +133,11 @@ def train(cfg):
 
     # -- run folder and callbacks ---------------------------------------------
     run_dir = cfg.out or os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(run_dir, exist_ok=True)
-    cfg.to_json(os.path.join(run_dir, "config.json"))
-    callbacks = [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
+    writer = world is None or world.rank == 0                      # MPI: rank 0 writes the run folder
+    if writer:
+        os.makedirs(run_dir, exist_ok=True)
+        cfg.to_json(os.path.join(run_dir, "config.json"))
+    callbacks = [] if not writer else [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
                  CSVLogger(os.path.join(run_dir, "history.csv")),
                  JSONLogger(os.path.join(run_dir, "history.json"))]
 
@@ -135,12 +154,16 @@ def train(cfg):
     # -- train ---------------------------------------------------------------
     print(f"training {cfg.model_name} on {cfg.dataset} ({len(train_xy[0])} images, {cfg.epochs} epochs, "
           f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
-          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}) -> {run_dir}")
+          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}"
+          f"{f', {world.size} MPI ranks' if world is not None else ''}) -> {run_dir}")
     metrics = ("mae",) if cfg.is_regression else ("accuracy",)
     history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
                   batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
                   callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
-                  start_epoch=start_epoch, history=history, workers=cfg.workers)
+                  start_epoch=start_epoch, history=history, workers=cfg.workers,
+                  distributed=None if world is None else _distributed.wrap(model, world))
+    if not writer:
+        return model, history, None, None
 
     # -- test (one pass over the test set), save, pictures ---------------------
     if scaling is not None:
