@@ -31,6 +31,14 @@ def run_rank(args, body):
     return 0
 
 
+def launched_ranks():
+    """How many ranks the MPI launcher started this process among (1 when not under mpirun)."""
+    for name in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE"):
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 1
+
+
 def wrap(model, world):
     """The model as one rank of ``world`` (:class:`handgrad.distributed.DistributedDataParallel`)."""
     from ..distributed import DistributedDataParallel

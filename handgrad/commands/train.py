@@ -66,9 +66,12 @@ def add_parser(sub):
 
 
 def run(args):
+    from ._distributed import launched_ranks, run_rank
     if getattr(args, "distributed", False):                     # MPI: errors stop every rank
-        from ._distributed import run_rank
         return run_rank(args, lambda world: _run(args, world))
+    if launched_ranks() > 1:
+        return report("train", f"started as one of {launched_ranks()} MPI ranks without --distributed "
+                               f"(every rank would train alone); add --distributed")
     try:
         _run(args)
     except (CommandError, ValueError) as e:

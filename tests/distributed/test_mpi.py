@@ -131,3 +131,9 @@ def test_cli_distributed_rejects_workers():
     proc, _ = mpirun("-m", "handgrad", "train", "--distributed", "--workers", 2, check=False, timeout=60)
     assert proc.returncode != 0
     assert "--distributed runs one process per rank; drop --workers (got --workers 2)" in proc.stderr
+
+
+def test_cli_under_mpirun_without_distributed_says_so():
+    proc, _ = mpirun("-m", "handgrad", "train", "--epochs", 1, check=False, timeout=60)
+    assert proc.returncode != 0
+    assert "started as one of 2 MPI ranks without --distributed" in proc.stderr
