@@ -14,6 +14,7 @@ A dead rank must never leave the others waiting forever in a collective. Two cas
   ``MPI_Abort``, which makes ``mpirun`` stop the whole job at once.
 """
 
+import os
 import sys
 import traceback
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ class World:
         return f"World(rank={self.rank}, size={self.size})"
 
 
-def init(comm=None, *, abort_on_error=True):
+def init(comm=None, *, abort_on_error=True, yield_when_idle=True):
     """Join the MPI job (``mpirun -n W ...``; a plain ``python`` run is a job of one).
 
     Parameters
@@ -84,11 +85,19 @@ def init(comm=None, *, abort_on_error=True):
         Install a ``sys.excepthook`` that reports an uncaught exception with this rank's
         number and aborts the whole job (see the module docstring), instead of letting the
         other ranks wait for this one forever.
+    yield_when_idle : bool
+        Open MPI's ranks spin while they wait in a collective; where there is no idle core
+        (a laptop, a shared machine) the spinning takes CPU from the rank being waited for.
+        True sets ``OMPI_MCA_mpi_yield_when_idle=1`` (the waiting rank yields the core)
+        unless the environment sets it already. It acts only if MPI is not yet started
+        (mpi4py's ``MPI`` module not yet imported). Measured in docs/distributed.md.
 
     Returns
     -------
     World
     """
+    if yield_when_idle:
+        os.environ.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
     try:
         from mpi4py import MPI
     except ImportError as e:
