@@ -3,7 +3,7 @@ r"""Synchronous data-parallel training over MPI ranks: one ``Allreduce`` per ste
 Math and cost model: docs/distributed.md.
 
 Every rank holds a full copy of the model. A global batch of ``N`` samples is split into
-the same shards as :class:`handgrad.layers.DataParallel` splits it
+the same shards as :class:`handgrad.training.DataParallel` splits it
 (:func:`handgrad._shards.shard_bounds`); rank ``r`` reads and runs only shard ``r``. For a
 loss that is a mean of per-sample terms,
 
@@ -21,7 +21,7 @@ over ranks of those gradients is the gradient of the whole batch. The sum is one
 Each ``Parameter.grad`` *is* a view of ``flat`` (the layers' ``+=`` writes straight into
 it), so nothing is packed before the call or unpacked after it: no per-parameter
 messages. The running statistics of (per-rank) batch norm ride along and come back as
-their mean over the ranks, exactly as :class:`~handgrad.layers.DataParallel` averages its
+their mean over the ranks, exactly as :class:`~handgrad.training.DataParallel` averages its
 replicas'; the last two slots give every rank the whole batch's loss and number of correct
 predictions, so the divergence check, the progress bar and the history agree everywhere.
 
@@ -38,7 +38,8 @@ from .._shards import random_layers, shard_bounds, shard_generators, using_gener
 from ..data import to_float
 from ..layers import Layer
 from ..losses.base import Loss
-from ..training.fit import evaluate, model_dtype, predict
+from ..parameter import model_dtype
+from ..training.fit import evaluate, predict
 from ..training.metrics import compute_metrics, labels
 from .loader import ShardedLoader
 from .sync_batchnorm import synced_buffer_names

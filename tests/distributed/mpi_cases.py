@@ -21,7 +21,7 @@ from handgrad.data import DataLoader, RandomShift  # noqa: E402
 from handgrad.io import load_checkpoint  # noqa: E402
 from handgrad.losses import CrossEntropyLoss  # noqa: E402
 from handgrad.optim import SGD  # noqa: E402
-from handgrad.training import ModelCheckpoint, fit  # noqa: E402
+from handgrad.training import DataParallel, ModelCheckpoint, fit  # noqa: E402
 
 F64 = dict(dtype=np.float64)
 TIGHT = dict(rtol=1e-12, atol=1e-14)
@@ -78,7 +78,7 @@ def case_gradients(world):
     # dropout and per-rank batch norm: the same step as DataParallel(workers=W)
     x, t = data(3, 9)
     dp_model, model = cnn(2, bn=True, dropout=0.5), cnn(2, bn=True, dropout=0.5)
-    _, dp_value = L.DataParallel(dp_model, world.size).forward_backward(x, t, CrossEntropyLoss())
+    _, dp_value = DataParallel(dp_model, world.size).forward_backward(x, t, CrossEntropyLoss())
     ddp = dist.DistributedDataParallel(model, world)
     s = my_part(world, 9)
     _, value = ddp.forward_backward(x[s], t[s], CrossEntropyLoss(), batch_size=9)
