@@ -28,8 +28,7 @@ LEVELS = [
     ("handgrad.optim",),
     ("handgrad.io",),
     ("handgrad.training",),
-    ("handgrad.distributed",),                                         # MPI ranks around fit
-    ("handgrad.config",),
+    ("handgrad.config", "handgrad.distributed"),                       # distributed: MPI ranks around fit
     ("handgrad.commands",),
     ("handgrad.cli",),
     ("handgrad.__main__",),
