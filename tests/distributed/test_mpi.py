@@ -110,10 +110,21 @@ def test_killed_rank_stops_the_job_within_seconds_and_resume_is_exact(mpi_run, t
     assert ended - died < 15, f"the job lived on {ended - died:.1f} s after rank 1 died"
     assert re.search(r"rank 1 .*(killed|signal 9)", proc.stdout + proc.stderr, re.I | re.S), proc.stderr
     # rank 1 died in epoch 2 (4 steps per epoch): epoch 1's checkpoint resumes the run exactly
+    other = tmp_path / "one-process"
+    other.mkdir()
+    shutil.copy(broken / "checkpoint.npz", other / "checkpoint.npz")
     mpirun("-m", "handgrad", "train", "--resume", broken / "checkpoint.npz", "--distributed", "--quiet")
     a, b = weights(broken), weights(run)
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    # on another number of processes (here one, without MPI) it continues, not bit for bit
+    subprocess.run([sys.executable, "-m", "handgrad", "train", "--resume", str(other / "checkpoint.npz"),
+                    "--quiet"], check=True, capture_output=True, timeout=300,
+                   env=dict(os.environ, PYTHONPATH=ROOT, MPLBACKEND="Agg", HANDGRAD_DATA=MNIST_PARENT))
+    history = json.loads((other / "history.json").read_text())["epochs"]
+    assert [e["epoch"] for e in history] == [0, 1]
+    assert history[1]["accuracy"] == pytest.approx(
+        json.loads((run / "history.json").read_text())["epochs"][1]["accuracy"], abs=0.1)
 
 
 @needs_mnist
