@@ -110,6 +110,13 @@ class DistributedDataParallel:
     def _broadcast_from_rank0(self):
         if self.size == 1:
             return
+        shapes = [(name, a.shape) for name, a in self.model.state_dict().items()]
+        seen = self.world.allgather_object((shapes, self.dtype.name))
+        for rank, other in enumerate(seen):
+            if other != seen[0]:
+                raise ValueError(f"DistributedDataParallel expected the same model on every rank, but "
+                                 f"rank {rank}'s parameters and buffers differ from rank 0's "
+                                 f"(names, shapes or dtype); build it with the same architecture everywhere")
         arrays = [p.data for p in self.params] + [np.asarray(b) for b in self.model.buffers().values()]
         flat = self.world.broadcast(flat_concat(arrays, np.float64))
         offset = 0

@@ -185,7 +185,18 @@ def case_fit(world, folder):
         np.testing.assert_array_equal(resumed.state_dict()[k], v, err_msg=f"resume: {k}")
 
 
-CASES = {"gradients": case_gradients, "sync_batchnorm": case_sync_batchnorm, "fit": case_fit}
+def case_mismatched_models(world):
+    model = cnn(0) if world.rank == 0 else L.Sequential(L.Flatten(), L.Linear(128, 5, rng=0, **F64))
+    try:
+        dist.DistributedDataParallel(model, world)
+    except ValueError as e:                                   # every rank sees every rank's shapes
+        assert "expected the same model on every rank, but rank 1's parameters" in str(e), e
+    else:
+        raise AssertionError("different models on the ranks were accepted")
+
+
+CASES = {"gradients": case_gradients, "sync_batchnorm": case_sync_batchnorm, "fit": case_fit,
+         "mismatched_models": case_mismatched_models}
 
 
 if __name__ == "__main__":
