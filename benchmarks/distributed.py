@@ -74,7 +74,7 @@ def worker_handgrad(args):
 
 
 def worker_dataparallel(args):
-    from handgrad.layers import DataParallel
+    from handgrad.training import DataParallel
     from handgrad.losses import CrossEntropyLoss
     from handgrad.models import fast_cnn
     from handgrad.optim import Adam
