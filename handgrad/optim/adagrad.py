@@ -64,7 +64,8 @@ class AdaGrad(Optimizer):
 
     def _check_hyperparameters(self):
         for key in self.hyperparameter_names:
-            setattr(self, key, check_real(getattr(self, key), key, "AdaGrad", low=0.0))
+            setattr(self, key, check_real(getattr(self, key), key, "AdaGrad", low=0.0,
+                                          low_open=key == "eps"))        # eps 0: 0/0 on zero gradients
 
     def _update(self, name, p, grad):
         g = self._decayed_grad(name, p, grad, self.weight_decay)
