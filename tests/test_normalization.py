@@ -130,7 +130,7 @@ def test_bad_input(layer, x, error, match):
     ({"num_features": 2.0}, TypeError, "num_features to be an int"),
     ({"num_features": 2, "eps": 0}, ValueError, "eps > 0"),
     ({"num_features": 2, "momentum": 1.5}, ValueError, r"momentum in \[0, 1\]"),
-    ({"num_features": 2, "dtype": np.int32}, TypeError, "floating dtype"),
+    ({"num_features": 2, "dtype": np.int32}, TypeError, "float32 or float64, got int32"),
 ], ids=["zero-features", "float-features", "eps", "momentum", "dtype"])
 def test_bad_hyperparameters(kwargs, error, match):
     with pytest.raises(error, match=match):
