@@ -16,10 +16,11 @@ A checkpoint file (see :mod:`handgrad.io.archive`) holds
 import numpy as np
 
 from ..optim.state import join_state, split_state
-from .archive import read_archive, write_archive
-from .model_file import architecture, build, model_arrays, restore_model
+from .archive import HandgradFileError, read_archive, write_archive
+from .model_file import architecture, build_checked, model_arrays, restore_model
 
 CHECKPOINT_FORMAT = "handgrad-checkpoint"
+_HEADER_KEYS = ("architecture", "epoch", "optimizer", "schedule", "rng_states", "history", "config")
 
 
 def _named_layers(model, prefix=""):
@@ -113,9 +114,16 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, rngs=None):
     from ..training.history import History
 
     header, arrays = read_archive(path, CHECKPOINT_FORMAT)
-    if model is None:
-        model = build(header["architecture"])
-    restore_model(model, arrays)
+    missing = [k for k in _HEADER_KEYS if k not in header]
+    if missing or not isinstance(header["rng_states"], dict) or not isinstance(header["epoch"], int):
+        raise HandgradFileError(f"{path!r} is not a complete handgrad checkpoint (header entries "
+                                f"missing or malformed: {missing or ['rng_states', 'epoch']})")
+    try:
+        if model is None:
+            model = build_checked(header.get("architecture"), arrays)
+        restore_model(model, arrays)
+    except HandgradFileError as e:
+        raise HandgradFileError(f"{path!r}: {e}") from None
     saved_rngs = header["rng_states"]
     targets = dict(rngs or {})
     targets.update(layer_generators(model))
