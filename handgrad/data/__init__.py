@@ -9,7 +9,7 @@ loaders, augmentation and the offline synthetic shapes data set.
 
 from . import shapes
 from .augment import Compose, RandomFlip, RandomRotation, RandomShift
-from .datasets import ENV_VAR, DatasetStatus, available, load, locate, user_cache_dir
+from .datasets import ENV_VAR, DatasetStatus, available, load, locate, num_classes, user_cache_dir
 from . import download
 from .download import ChecksumError, DownloadError, md5sum
 from .idx import IDXError, read_idx, write_idx
@@ -17,7 +17,7 @@ from .loader import DataLoader, Standardize, to_float, train_val_split
 from .registry import DATASETS
 
 __all__ = [
-    "shapes", "load", "locate", "available", "DatasetStatus", "user_cache_dir", "ENV_VAR",
+    "shapes", "load", "locate", "num_classes", "available", "DatasetStatus", "user_cache_dir", "ENV_VAR",
     "DATASETS", "download", "md5sum", "DownloadError", "ChecksumError",
     "read_idx", "write_idx", "IDXError",
     "DataLoader", "Standardize", "to_float", "train_val_split",
