@@ -9,6 +9,8 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+from ._files import atomic_open
+
 #: data sets ``handgrad train`` knows; "shapes" is synthetic (generated, no download)
 DATASETS = ("mnist", "fashion-mnist", "kmnist", "emnist-digits", "shapes")
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad")
@@ -93,7 +95,7 @@ class TrainConfig:
         return d
 
     def to_json(self, path):
-        with open(path, "w") as f:
+        with atomic_open(path, "w") as f:
             json.dump(self.to_dict(), f, indent=2)
             f.write("\n")
 
