@@ -29,7 +29,7 @@ from .progress import Progress
 
 
 class TrainingError(FloatingPointError):
-    """Training diverged: the loss became NaN or infinite."""
+    """Training diverged: the loss became NaN or infinite, or exploded (see :func:`fit`)."""
 
 
 @dataclass
@@ -89,7 +89,8 @@ def _diverged(what, epoch, step, loader, optimizer):
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1):
+        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1,
+        divergence_factor=1e3):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -117,12 +118,16 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         Threads that each run forward and backward on a slice of every batch
         (:class:`handgrad.layers.DataParallel`; batch norm then normalizes per slice).
         1 (default) runs the model as it is.
+    divergence_factor : float or None
+        A step's loss above ``divergence_factor * max(1, first step's loss)`` counts as
+        diverged (default 1e3); None turns this test off (NaN and inf still stop).
 
     Raises
     ------
     TrainingError
-        The model's output or the loss became NaN or infinite (the message names the
-        epoch and step).
+        The model's output or the loss became NaN or infinite, or the loss exploded past
+        ``divergence_factor`` (the message names the epoch and step). Callbacks have run
+        for the finished epochs only, so a checkpoint holds the last good epoch.
     """
     # -- set up ---------------------------------------------------------------
     if schedule_interval not in ("epoch", "step"):
@@ -143,6 +148,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     params = list(model.parameters().values())
     net = DataParallel(model, workers) if workers != 1 else model    # runs forward/backward
     count_correct = any(m == "accuracy" for m in metrics)
+    reference = None                                     # max(1, first loss): the explosion test
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -165,6 +171,10 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                 if not math.isfinite(value):                     # NaN as well when the output is not finite
                     what = (f"the loss is {value}" if np.isfinite(out).all()
                             else "the model's output holds NaN or inf")
+                    raise _diverged(what, epoch, step, train_loader, optimizer)
+                reference = max(1.0, value) if reference is None else reference
+                if divergence_factor is not None and value > divergence_factor * reference:
+                    what = f"the loss {value:.4g} exploded past {divergence_factor:g} x {reference:.4g}"
                     raise _diverged(what, epoch, step, train_loader, optimizer)
                 if net is model:
                     net.backward(loss.backward())
