@@ -250,9 +250,18 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
 def predict(model, x, batch_size=256):
     """Outputs of ``model`` for ``x`` computed in batches in eval mode (mode restored after).
 
-    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do.
+    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do. An empty
+    ``x`` or one holding NaN or inf is a ValueError (the outputs would be meaningless).
     """
     dtype = model_dtype(model)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"predict expected a NumPy array, got {type(x).__name__}")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"predict received no samples (x of shape {x.shape})")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int(np.sum(~np.isfinite(x)))
+        raise ValueError(f"predict received NaN or inf in x ({bad} of {x.size} values); "
+                         f"the outputs would be NaN or meaningless")
     was_training = model.training
     model.eval()
     try:
