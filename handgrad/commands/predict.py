@@ -12,6 +12,9 @@ import numpy as np
 
 from ._common import CommandError, images_to_float, load_model_file, model_dtype, report
 
+#: the largest image read (pixels): the header is checked before anything is decoded
+MAX_PIXELS = 1 << 24
+
 
 def add_parser(sub):
     p = sub.add_parser("predict", help="classify image files (PNG/JPEG/NPY) with a saved model",
@@ -34,11 +37,15 @@ def _read_pixels(path):
     if not os.path.exists(path):
         raise CommandError(f"no such image file: {path!r}")
     if path.lower().endswith(".npy"):
-        try:
-            a = np.load(path, allow_pickle=False)
-        except ValueError as e:
+        try:                                        # mapped: a forged shape allocates nothing
+            a = np.load(path, allow_pickle=False, mmap_mode="r")
+        except (ValueError, OSError, EOFError) as e:
             raise CommandError(f"cannot read {path!r} as a .npy array: {e}") from e
-        a = np.squeeze(a)
+        if a.size > MAX_PIXELS:
+            raise CommandError(f"{path!r} holds an array of shape {a.shape}, more than {MAX_PIXELS} values")
+        a = np.squeeze(np.array(a))
+        if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool) or np.iscomplexobj(a):
+            raise CommandError(f"{path!r} holds {a.dtype} values; expected a real-valued image")
         if a.ndim == 3 and a.shape[-1] in (3, 4):          # (H, W, RGB[A]) -> luminance
             a = a[..., :3] @ np.array([0.299, 0.587, 0.114])
         if a.ndim != 2:
@@ -51,14 +58,31 @@ def _read_pixels(path):
                            "(or pass .npy arrays)") from None
     try:
         with Image.open(path) as im:
+            w, h = im.size                                     # from the header, nothing decoded yet
+            if w * h > MAX_PIXELS:
+                raise CommandError(f"{path!r} declares {w}x{h} pixels, more than the {MAX_PIXELS} "
+                                   f"pixels predict reads; resize it first")
             return np.asarray(im.convert("L"))                # grayscale, uint8
-    except OSError as e:
+    except (OSError, ValueError, Image.DecompressionBombError) as e:
         raise CommandError(f"cannot read {path!r} as an image: {e}") from e
 
 
 def load_image(path, size, resize=True, invert=False, dtype=np.float32):
-    """One image file as a ``(1, size, size)`` float array in [0, 1]."""
+    """One image file as a ``(1, size, size)`` float array in [0, 1].
+
+    Float images must already be scaled to [0, 1] (uint8 ones are scaled here); values
+    outside, NaN or inf are refused rather than giving a confident meaningless answer.
+    """
     a = _read_pixels(path)
+    if a.dtype != np.uint8:
+        a = a.astype(np.float64)
+        if not np.isfinite(a).all():
+            raise CommandError(f"{path!r} holds NaN or inf values")
+        if a.size and (a.min() < 0 or a.max() > 1):
+            hint = ("; it looks like 0-255 pixel values: save it as uint8 or divide by 255"
+                    if a.max() <= 255 and a.min() >= 0 else "")
+            raise CommandError(f"{path!r} holds float values in [{a.min():.4g}, {a.max():.4g}]; handgrad "
+                               f"expects float images scaled to [0, 1]{hint}")
     if a.shape != (size, size):
         if not resize:
             raise CommandError(f"{path!r} is {a.shape[1]}x{a.shape[0]} pixels; the model expects "
@@ -90,6 +114,8 @@ def run(args):
     try:
         if args.top_k < 1:
             raise CommandError(f"--top-k must be >= 1, got {args.top_k}")
+        if not 1 <= args.size <= 4096:
+            raise CommandError(f"--size must be in 1..4096 (pixels), got {args.size}")
         model = load_model_file(args.model)
         dtype = model_dtype(model)
         x = np.stack([load_image(p, args.size, args.resize, args.invert, dtype) for p in args.images])

@@ -12,6 +12,10 @@ Everything the run produces goes into one folder (``runs/<dataset>-<model>-<time
 ``*.png``                 curves, confusion matrix, filters, misclassified images
 ``metrics.json``          the final test metrics
 ========================  ==================================================
+
+Nothing is lost: every file is written atomically, a folder that already holds a run is
+refused (unless ``--overwrite``, which first removes the old run's files, or ``--resume``
+of that run), and a diverged run stops with exit status 1 keeping its last good checkpoint.
 """
 
 import json
@@ -20,8 +24,10 @@ import time
 
 import numpy as np
 
+from .._files import atomic_open
 from ..config import DATASETS, OPTIMIZERS, SCHEDULES, TrainConfig
-from ._common import CommandError, report
+from ._common import CommandError
+from ._run_folder import prepare_run_folder
 
 
 def add_parser(sub):
@@ -55,6 +61,8 @@ def add_parser(sub):
                    help="use only the first N training images (quick runs; shapes: generate N, default 10000)")
     p.add_argument("--test-limit", type=int, default=None, metavar="N",
                    help="test on only the first N test images (quick runs; shapes: generate N)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (its files are removed first)")
     v = p.add_mutually_exclusive_group()
     v.add_argument("--verbose", dest="verbose", action="store_true", default=None, help="progress bars")
     v.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bars")
@@ -62,13 +70,11 @@ def add_parser(sub):
 
 
 def run(args):
-    try:
-        cfg = TrainConfig.from_namespace(args)
-        if cfg.resume is not None:
-            cfg = resumed_config(cfg)
-        train(cfg)
-    except (CommandError, ValueError) as e:
-        return report("train", e)
+    """Errors propagate to handgrad.cli.main, which prints them as one line."""
+    cfg = TrainConfig.from_namespace(args)
+    if cfg.resume is not None:
+        cfg = resumed_config(cfg)
+    train(cfg, overwrite=getattr(args, "overwrite", False))
     return 0
 
 
@@ -88,17 +94,23 @@ def resumed_config(cfg):
     return TrainConfig(**{**saved, **keep})
 
 
-def train(cfg):
-    """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``."""
+def train(cfg, overwrite=False):
+    """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``.
+
+    ``overwrite`` allows ``cfg.out`` to hold another run (its files are removed first).
+    """
     from .. import data
     from ..io import load_checkpoint, save
-    from ..training import CSVLogger, JSONLogger, ModelCheckpoint, fit, generators, predict
+    from ..training import CSVLogger, JSONLogger, ModelCheckpoint, TrainingError, fit, generators, predict
     from . import _artifacts, _recipe
 
     started = time.perf_counter()
     if cfg.resume is not None and not os.path.exists(cfg.resume):
         raise CommandError(f"no such checkpoint: {cfg.resume!r}")
     _recipe.check_model_kind(cfg)
+    _recipe.check_run_length(cfg)
+    default_dir = os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = prepare_run_folder(cfg.out, default_dir, resume=cfg.resume, overwrite=overwrite)
     rng = np.random.default_rng(cfg.seed)                         # the one seed of the run
 
     # -- data, model, loss, optimizer, schedule ------------------------------
@@ -110,12 +122,12 @@ def train(cfg):
     model = _recipe.build_model(cfg, *train_xy, rng)
     loss = _recipe.build_loss(cfg)
     optimizer = _recipe.build_optimizer(cfg, model)
+    drop_last = _recipe.drop_last_batch(cfg, model, len(train_xy[0]))
     loader = data.DataLoader(*train_xy, batch_size=cfg.batch_size, shuffle=True, rng=rng,
-                             transform=_recipe.augmentation(cfg))
+                             transform=_recipe.augmentation(cfg), drop_last=drop_last)
     schedule, interval = _recipe.build_schedule(cfg, optimizer, len(loader))
 
     # -- run folder and callbacks ---------------------------------------------
-    run_dir = cfg.out or os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
     os.makedirs(run_dir, exist_ok=True)
     cfg.to_json(os.path.join(run_dir, "config.json"))
     callbacks = [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
@@ -137,10 +149,13 @@ def train(cfg):
           f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
           f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}) -> {run_dir}")
     metrics = ("mae",) if cfg.is_regression else ("accuracy",)
-    history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
-                  batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
-                  callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
-                  start_epoch=start_epoch, history=history, workers=cfg.workers)
+    try:
+        history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
+                      batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
+                      callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
+                      start_epoch=start_epoch, history=history, workers=cfg.workers)
+    except TrainingError as e:                                   # exit status 1, the last good epoch kept
+        raise CommandError(f"{e}. {_kept(callbacks[0], start_epoch, cfg.resume)}", status=1) from e
 
     # -- test (one pass over the test set), save, pictures ---------------------
     if scaling is not None:
@@ -149,7 +164,7 @@ def train(cfg):
     results = _artifacts.test_metrics(cfg.dataset, loss, outputs, test[1], cfg.test_limit)
     results["wall_time_s"] = time.perf_counter() - started
     save(model, os.path.join(run_dir, "model.npz"))
-    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+    with atomic_open(os.path.join(run_dir, "metrics.json")) as f:
         json.dump({k: np.asarray(v).tolist() for k, v in results.items()}, f, indent=2)
     notes = _artifacts.write_plots(cfg, model, history, test, outputs, run_dir)
     for note in notes:
@@ -157,6 +172,16 @@ def train(cfg):
     print("test " + ", ".join(f"{k}: {_fmt(v)}" for k, v in results.items()))
     print(f"wrote {run_dir}")
     return model, history, results, run_dir
+
+
+def _kept(checkpoint, start_epoch, resume):
+    """What a diverged run leaves behind, for its error message."""
+    if checkpoint.saved:
+        return (f"The last good checkpoint, after epoch {len(checkpoint.saved) + start_epoch}, is kept "
+                f"in {checkpoint.saved[-1]}; no model.npz was written")
+    if resume is not None:
+        return f"The checkpoint it resumed from, {resume}, is unchanged"
+    return "No epoch finished, so no checkpoint was written"
 
 
 def _fmt(v):
