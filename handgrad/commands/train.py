@@ -177,7 +177,7 @@ def train(cfg, overwrite=False):
 def _kept(checkpoint, start_epoch, resume):
     """What a diverged run leaves behind, for its error message."""
     if checkpoint.saved:
-        return (f"The last good checkpoint, after epoch {len(checkpoint.saved) + start_epoch}, is kept "
+        return (f"The last checkpoint, after epoch {len(checkpoint.saved) + start_epoch} (all its losses finite), is kept "
                 f"in {checkpoint.saved[-1]}; no model.npz was written")
     if resume is not None:
         return f"The checkpoint it resumed from, {resume}, is unchanged"

@@ -74,7 +74,7 @@ class RMSprop(Optimizer):
     def _check_hyperparameters(self):
         owner = "RMSprop"
         self.alpha = check_real(self.alpha, "alpha", owner, low=0.0, high=1.0)
-        self.eps = check_real(self.eps, "eps", owner, low=0.0, low_open=True)
+        self.eps = self._check_eps(self.eps)
         self.weight_decay = check_real(self.weight_decay, "weight_decay", owner, low=0.0)
         self.momentum = check_real(self.momentum, "momentum", owner, low=0.0, high=1.0, high_open=True)
         self.centered = check_bool(self.centered, "centered", owner)
