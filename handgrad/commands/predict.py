@@ -63,7 +63,9 @@ def _read_pixels(path):
                 raise CommandError(f"{path!r} declares {w}x{h} pixels, more than the {MAX_PIXELS} "
                                    f"pixels predict reads; resize it first")
             return np.asarray(im.convert("L"))                # grayscale, uint8
-    except (OSError, ValueError, Image.DecompressionBombError) as e:
+    except Image.DecompressionBombError as e:         # Pillow's own limit, checked at open
+        raise CommandError(f"{path!r} declares more pixels than predict reads ({MAX_PIXELS}): {e}") from e
+    except (OSError, ValueError) as e:
         raise CommandError(f"cannot read {path!r} as an image: {e}") from e
 
 

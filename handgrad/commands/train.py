@@ -149,11 +149,12 @@ def train(cfg, overwrite=False):
           f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
           f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}) -> {run_dir}")
     metrics = ("mae",) if cfg.is_regression else ("accuracy",)
-    try:
-        history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
-                      batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
-                      callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
-                      start_epoch=start_epoch, history=history, workers=cfg.workers)
+    try:                                      # overflow shows as a TrainingError, not a warning too
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
+                          batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
+                          callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
+                          start_epoch=start_epoch, history=history, workers=cfg.workers)
     except TrainingError as e:                                   # exit status 1, the last good epoch kept
         raise CommandError(f"{e}. {_kept(callbacks[0], start_epoch, cfg.resume)}", status=1) from e
 
