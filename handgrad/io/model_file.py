@@ -131,7 +131,10 @@ def restore_model(model, arrays):
         if np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all():
             raise HandgradFileError(f"the stored {name!r} holds NaN or inf values "
                                     f"(a diverged model?); refusing to load it")
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except ValueError as e:                          # names or shapes that do not match the model
+        raise HandgradFileError(str(e)) from None
     return model
 
 
