@@ -37,8 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._blas import blas_threads
+from ..layers.base import Layer
 from ..losses.base import Loss
-from .base import Layer
 
 
 class DataParallel(Layer):
@@ -154,8 +154,9 @@ class DataParallel(Layer):
         ``loss``) and backward of that loss scaled by the shard's share of the batch, so no
         thread waits for the others between forward and backward. For a loss that is a mean
         (or a sum) of per-sample terms, as every handgrad loss is, the gradients equal those
-        of ``loss.forward(self.forward(x), target)`` followed by ``self.backward(loss.backward())``;
-        other loss objects take exactly that path. Parameter gradients accumulate as with
+        of ``loss.forward(self.forward(x), target)`` followed by ``self.backward(loss.backward())``.
+        With one worker (``fit``'s default) or another kind of loss object, that plain pass is
+        what runs: forward, loss, backward of the whole batch. Parameter gradients accumulate as with
         ``backward``; the input gradient is not returned.
 
         Returns ``(outputs, value)``: the outputs of the whole batch and the loss. When some
