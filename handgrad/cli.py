@@ -27,8 +27,15 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, whose errors (unknown option, bad number) are one line too."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="handgrad", description="Convolutional neural networks from scratch in NumPy.")
     debug_help = "on an error, show the full traceback instead of one line"
     parser.add_argument("--debug", action="store_true", help=debug_help)

@@ -8,6 +8,7 @@ or on a small fake MNIST written to ``tmp_path``; nothing touches the network.
 
 import dataclasses
 import json
+import re
 import struct
 import urllib.error
 import zlib
@@ -38,9 +39,9 @@ def assert_one_line_error(status, err, command, match, expected_status=2):
     assert status == expected_status, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, f"expected one line, got:\n{err}"
-    assert lines[0].startswith(f"handgrad {command}: error: "), lines[0]
+    prefix = f"handgrad {command}: error: " if command else "handgrad: error: "
+    assert lines[0].startswith(prefix), lines[0]
     assert "Traceback" not in err
-    import re
     assert re.search(match, lines[0]), lines[0]
 
 
@@ -301,3 +302,16 @@ def test_a_bug_is_not_hidden(monkeypatch):
     monkeypatch.setattr(summary, "run", broken)
     with pytest.raises(KeyError, match="a bug in handgrad"):
         main(["summary"])
+
+
+@pytest.mark.parametrize("argv, command, match", [
+    (["train", "--epochs", "x"], "train", r"argument --epochs: invalid int value: 'x' \(see handgrad train --help\)"),
+    (["nope"], None, r"argument COMMAND: invalid choice: 'nope'"),
+    (["predict"], "predict", r"the following arguments are required: MODEL, IMAGE"),
+    (["evaluate", "m.npz", "--split", "val"], "evaluate", r"argument --split: invalid choice: 'val'"),
+], ids=["bad-int", "unknown-command", "missing-arguments", "bad-choice"])
+def test_argument_errors_are_one_line(capsys, argv, command, match):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert_one_line_error(2, capsys.readouterr().err, command, match)
