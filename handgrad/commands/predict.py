@@ -28,6 +28,9 @@ def add_parser(sub):
                    help="invert gray levels (for dark digits on a light background; MNIST is light on dark)")
     p.add_argument("--raw", action="store_true",
                    help="print the raw outputs (for regression models such as shapes-regressor)")
+    p.add_argument("--dataset", default=None, metavar="NAME",
+                   help="the data set the model was trained on: its class count is checked and its "
+                        "class names printed (e.g. fashion-mnist: 'Sneaker')")
     p.add_argument("--no-resize", dest="resize", action="store_false",
                    help="refuse images of the wrong size instead of resizing them")
     return p
@@ -106,6 +109,19 @@ def load_image(path, size, resize=True, invert=False, dtype=np.float32):
     return x[None]
 
 
+def _class_names(dataset, outputs):
+    """The class names of ``dataset``, checked against the model's number of outputs."""
+    from ..data.registry import get_spec
+    try:
+        classes = get_spec(dataset).classes
+    except ValueError as e:
+        raise CommandError(str(e)) from None
+    if len(classes) != outputs:
+        raise CommandError(f"the model has {outputs} outputs but {dataset} has {len(classes)} classes; "
+                           f"was it trained on another data set?")
+    return classes
+
+
 def _softmax(z):
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
@@ -130,11 +146,14 @@ def run(args):
         return report("predict", e)
     if out.ndim != 2:
         out = out.reshape(len(out), -1)
+    classify = not (args.raw or out.shape[1] == 1 or args.dataset in (None, "shapes"))
+    names = _class_names(args.dataset, out.shape[1]) if classify else None
     for path, row in zip(args.images, out):
         if args.raw or out.shape[1] == 1:
             print(f"{path}: " + ", ".join(f"{v:.4g}" for v in row))
             continue
         probs = _softmax(row.astype(np.float64))
         top = np.argsort(-probs)[:args.top_k]
-        print(f"{path}: " + ", ".join(f"{c} ({probs[c]:.3f})" for c in top))
+        label = (lambda c: f"{c} {names[c]}") if names else str
+        print(f"{path}: " + ", ".join(f"{label(c)} ({probs[c]:.3f})" for c in top))
     return 0

@@ -147,6 +147,10 @@ CASES = [
      r"cannot load .*deep.npz.*(nested too deeply|nested deeper than 32)"),
     ("evaluate-six-classes", ["evaluate", "{tmp}/six.npz", "--data-dir", "{data}"], "six", 2,
      r"the model has outputs of shape \(6,\) but mnist has 10 classes"),
+    ("predict-six-classes", ["predict", "{tmp}/six.npz", "{tmp}/digit.npy", "--dataset", "mnist"], "six", 2,
+     r"the model has 6 outputs but mnist has 10 classes; was it trained on another data set\?"),
+    ("predict-unknown-dataset", ["predict", "{tmp}/six.npz", "{tmp}/digit.npy", "--dataset", "cifar"], "six", 2,
+     r"unknown data set 'cifar'"),
     ("evaluate-regressor-on-mnist", ["evaluate", "{model}", "--data-dir", "{data}"], "mnist", 2,
      r"the model does not accept mnist images"),
     ("evaluate-checksum", ["evaluate", "{model}", "--data-dir", "{tmp}/bad"], "bad-md5", 2,
@@ -188,6 +192,7 @@ def _make(kind, tmp, data_dir):
         write_forged(tmp / "deep.npz", deep_architecture_json(3000), {})
     elif kind == "six":
         hg.save(fast_cnn(num_classes=6, rng=0), tmp / "six.npz")
+        np.save(tmp / "digit.npy", np.zeros((28, 28), np.uint8))
     elif kind == "bad-md5":
         folder = tmp / "bad" / "mnist"
         folder.mkdir(parents=True)
@@ -315,3 +320,13 @@ def test_argument_errors_are_one_line(capsys, argv, command, match):
         main(argv)
     assert exit_info.value.code == 2
     assert_one_line_error(2, capsys.readouterr().err, command, match)
+
+
+def test_predict_names_the_classes_of_the_data_set(capsys, tmp_path):
+    hg.save(fast_cnn(num_classes=10, rng=0), tmp_path / "m.npz")
+    np.save(tmp_path / "x.npy", np.zeros((28, 28), np.uint8))
+    code, out, err = run_cli(capsys, "predict", tmp_path / "m.npz", tmp_path / "x.npy", "--dataset", "fashion-mnist",
+                             "--top-k", "10")
+    assert code == 0, err
+    for name in ("T-shirt/top", "Sneaker", "Ankle boot"):
+        assert re.search(rf"\d {re.escape(name)} \(0\.\d{{3}}\)", out), out
