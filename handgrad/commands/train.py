@@ -27,7 +27,7 @@ import numpy as np
 from .._files import atomic_open
 from ..config import DATASETS, OPTIMIZER_ALIASES, OPTIMIZERS, SCHEDULES, TrainConfig, choices
 from ._common import CommandError
-from ._run_folder import prepare_run_folder
+from ._run_folder import check_run_folder, create_run_folder
 
 
 def add_parser(sub):
@@ -109,8 +109,7 @@ def train(cfg, overwrite=False):
         raise CommandError(f"no such checkpoint: {cfg.resume!r}")
     _recipe.check_model_kind(cfg)
     _recipe.check_run_length(cfg)
-    default_dir = os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    run_dir = prepare_run_folder(cfg.out, default_dir, resume=cfg.resume, overwrite=overwrite)
+    old_run = check_run_folder(cfg.out, resume=cfg.resume, overwrite=overwrite)    # before any data
     rng = np.random.default_rng(cfg.seed)                         # the one seed of the run
 
     # -- data, model, loss, optimizer, schedule ------------------------------
@@ -128,7 +127,8 @@ def train(cfg, overwrite=False):
     schedule, interval = _recipe.build_schedule(cfg, optimizer, len(loader))
 
     # -- run folder and callbacks ---------------------------------------------
-    os.makedirs(run_dir, exist_ok=True)
+    default_dir = os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = create_run_folder(cfg.out, default_dir, old_run)
     cfg.to_json(os.path.join(run_dir, "config.json"))
     callbacks = [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
                  CSVLogger(os.path.join(run_dir, "history.csv")),
