@@ -191,3 +191,54 @@ def test_model_loader_on_forged_architectures(scratch, arch, weights):
     model = bounded(_load_forged, scratch, arch, arrays)
     if model is not None:
         assert isinstance(model, hg.Layer)
+
+
+# -- checkpoints: the same reader, plus optimizer, schedule and generator states ----------
+def _valid_checkpoint_header():
+    from handgrad import optim
+    from handgrad.io import archive
+    model = tiny_model()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = optim.StepLR(opt, step_size=2)
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "c.npz")
+        hg.save_checkpoint(path, model, opt, sched, epoch=1, rng_states={"data": np.random.default_rng(0)})
+        return archive.read_archive(path, "handgrad-checkpoint")
+
+
+CHECKPOINT_HEADER, CHECKPOINT_ARRAYS = _valid_checkpoint_header()
+CHECKPOINT_KEYS = ["architecture", "epoch", "optimizer", "schedule", "rng_states", "history", "config"]
+
+
+def _resume_forged(folder, header):
+    from handgrad import optim
+    from handgrad.io import archive
+    path = os.path.join(folder, "c.npz")
+    text = json.dumps(header, sort_keys=True)
+    payload = dict(CHECKPOINT_ARRAYS, **{archive.HEADER_KEY: np.array(text),
+                                         archive.DIGEST_KEY: np.array(archive.digest(text, CHECKPOINT_ARRAYS))})
+    with open(path, "wb") as f:
+        np.savez(f, **payload)
+    model = tiny_model()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    try:
+        return hg.load_checkpoint(path, model, opt, optim.StepLR(opt, step_size=2),
+                                  rngs={"data": np.random.default_rng(1)})
+    except HandgradFileError:
+        return None
+
+
+@FUZZ
+@given(key=st.sampled_from(CHECKPOINT_KEYS), value=json_values, nested=st.booleans())
+def test_checkpoint_loader_on_forged_headers(scratch, key, value, nested):
+    header = json.loads(json.dumps(CHECKPOINT_HEADER))
+    if nested and isinstance(header[key], dict) and header[key]:
+        inner = sorted(header[key])[0]
+        header[key][inner] = value                     # one level down: a state's field
+    else:
+        header[key] = value
+    try:
+        json.dumps(header, allow_nan=True)
+    except (ValueError, TypeError):
+        return
+    bounded(_resume_forged, scratch, header)
