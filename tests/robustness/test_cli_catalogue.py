@@ -237,10 +237,10 @@ def test_catalogue_ids_are_unique():
 # -- a diverged run: exit status 1, last good checkpoint kept, no model ---------------
 def test_diverged_run_exits_1_and_keeps_the_last_checkpoint(capsys, offline):
     run = offline / "diverged"
-    code, _, err = run_cli(capsys, "train", "--dataset", "shapes", "--limit", "64", "--test-limit", "16",
-                           "--epochs", "3", "--batch-size", "64", "--lr", "1e6", "--out", run, *QUIET)
-    assert_one_line_error(code, err, "train", r"training diverged at epoch [23], step 1 of 1: .*The last "
-                                              r"checkpoint, after epoch [12] .*is kept in .*checkpoint.npz; "
+    code, _, err = run_cli(capsys, "train", "--dataset", "shapes", "--limit", "32", "--test-limit", "8",
+                           "--epochs", "2", "--batch-size", "32", "--lr", "1e6", "--out", run, *QUIET)
+    assert_one_line_error(code, err, "train", r"training diverged at epoch 2, step 1 of 1: .*The last "
+                                              r"checkpoint, after epoch 1 .*is kept in .*checkpoint.npz; "
                                               r"no model.npz was written", expected_status=1)
     assert not (run / "model.npz").exists()
     ckpt = hg.load_checkpoint(run / "checkpoint.npz")
@@ -281,14 +281,12 @@ def test_overwrite_replaces_the_old_run_and_its_plots(capsys, offline, shapes_mo
     assert json.loads((run / "config.json").read_text())["limit"] == 32
 
 
-def test_default_run_folder_is_never_reused(capsys, offline, monkeypatch):
-    monkeypatch.chdir(offline)
-    monkeypatch.setattr("time.strftime", lambda fmt: "20260101-000000")
-    args = ["train", "--dataset", "shapes", "--limit", "32", "--test-limit", "8", "--epochs", "1", *QUIET]
-    assert run_cli(capsys, *args)[0] == 0
-    code, out, _ = run_cli(capsys, *args)
-    assert code == 0 and "writing this run to runs/shapes-shapes-regressor-20260101-000000-2" in out
-    assert (offline / "runs" / "shapes-shapes-regressor-20260101-000000-2" / "model.npz").exists()
+def test_default_run_folder_is_never_reused(capsys, tmp_path):
+    from handgrad.commands._run_folder import create_run_folder
+    default = str(tmp_path / "runs" / "shapes-20260101-000000")
+    first, second, third = (create_run_folder(None, default) for _ in range(3))
+    assert (first, second, third) == (default, default + "-2", default + "-3")
+    assert "writing this run to " + default + "-3" in capsys.readouterr().out
 
 
 # -- --debug and real bugs keep their traceback ----------------------------------------
