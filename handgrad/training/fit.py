@@ -32,7 +32,7 @@ from .progress import Progress
 
 
 class TrainingError(FloatingPointError):
-    """Training diverged: the loss became NaN or infinite."""
+    """Training diverged: the loss became NaN or infinite, or exploded (see :func:`fit`)."""
 
 
 @dataclass
@@ -98,7 +98,8 @@ def _diverged(what, epoch, step, loader, optimizer):
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, start_epoch=0, history=None, workers=1, distributed=None):
+        verbose=None, rng=None, start_epoch=0, history=None, workers=1, distributed=None,
+        divergence_factor=1e3):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -133,12 +134,16 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         are summed by one ``Allreduce`` per step, and the loss, metrics and validation
         figures are the whole batch's on every rank. Only rank 0 shows progress; pass
         file-writing callbacks on rank 0 only. See docs/distributed.md.
+    divergence_factor : float or None
+        A step's loss above ``divergence_factor * max(1, first step's loss)`` counts as
+        diverged (default 1e3); None turns this test off (NaN and inf still stop).
 
     Raises
     ------
     TrainingError
-        The model's output or the loss became NaN or infinite (the message names the
-        epoch and step).
+        The model's output or the loss became NaN or infinite, or the loss exploded past
+        ``divergence_factor`` (the message names the epoch and step). Callbacks have run
+        for the finished epochs only, so a checkpoint holds the last good epoch.
     """
     # -- set up ---------------------------------------------------------------
     if schedule_interval not in ("epoch", "step"):
@@ -167,6 +172,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     # otherwise a replica per slice of the batch in threads (DataParallel.forward_backward)
     net = DataParallel(model, workers) if distributed is None else distributed
     count_correct = any(m == "accuracy" for m in metrics)
+    reference = None                                     # max(1, first loss): the explosion test
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -185,6 +191,10 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                 if not math.isfinite(value):                     # NaN as well when the output is not finite
                     what = (f"the loss is {value}" if np.isfinite(out).all()
                             else "the model's output holds NaN or inf")
+                    raise _diverged(what, epoch, step, train_loader, optimizer)
+                reference = max(1.0, value) if reference is None else reference
+                if divergence_factor is not None and value > divergence_factor * reference:
+                    what = f"the loss {value:.4g} exploded past {divergence_factor:g} x {reference:.4g}"
                     raise _diverged(what, epoch, step, train_loader, optimizer)
                 optimizer.step()
                 if schedule is not None and schedule_interval == "step":
@@ -262,9 +272,18 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
 def predict(model, x, batch_size=256):
     """Outputs of ``model`` for ``x`` computed in batches in eval mode (mode restored after).
 
-    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do.
+    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do. An empty
+    ``x`` or one holding NaN or inf is a ValueError (the outputs would be meaningless).
     """
     dtype = model_dtype(model)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"predict expected a NumPy array, got {type(x).__name__}")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"predict received no samples (x of shape {x.shape})")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int(np.sum(~np.isfinite(x)))
+        raise ValueError(f"predict received NaN or inf in x ({bad} of {x.size} values); "
+                         f"the outputs would be NaN or meaningless")
     was_training = model.training
     model.eval()
     try:
