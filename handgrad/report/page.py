@@ -6,7 +6,7 @@ import json
 import math
 import os
 
-from .._files import atomic_file
+from .._files import atomic_open
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
@@ -85,6 +85,6 @@ def render(run, figures, summary_text, notes):
 def write_page(run, figures, summary_text, notes, name="report.html"):
     """Write the page into the run folder atomically; returns its path."""
     path = os.path.join(run.path, name)
-    with atomic_file(path, "w", encoding="utf-8") as f:
+    with atomic_open(path, "w", encoding="utf-8") as f:
         f.write(render(run, figures, summary_text, notes))
     return path

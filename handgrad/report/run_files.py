@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._files import atomic_file
+from .._files import atomic_open
 
 #: test-set figures the pictures need: labels, predictions, the wrong images, one probe image
 TEST_OUTPUTS = "test_outputs.npz"
@@ -42,7 +42,7 @@ def save_test_outputs(run_dir, images, outputs, y_true=None, class_names=None, m
     if class_names:
         arrays["class_names"] = np.array([str(c) for c in class_names])
     path = os.path.join(run_dir, TEST_OUTPUTS)
-    with atomic_file(path, "wb") as f:
+    with atomic_open(path, "wb") as f:
         np.savez_compressed(f, **arrays)
     return path
 

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from ..._files import atomic_file
+from ..._files import atomic_open
 
 
 class MatplotlibMissing(ImportError):
@@ -27,7 +27,7 @@ def save(fig, path):
     """Write ``fig`` as a PNG at ``path`` atomically (never a half-written picture); returns ``path``."""
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     try:
-        with atomic_file(path, "wb") as f:
+        with atomic_open(path, "wb") as f:
             fig.savefig(f, format="png", dpi=100, bbox_inches="tight")
     finally:
         pyplot().close(fig)
