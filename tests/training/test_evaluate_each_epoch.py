@@ -31,3 +31,20 @@ def test_each_epoch_record_gets_the_figures_of_the_extra_data(tmp_path):
 def test_name_must_not_clash_with_validation(name):
     with pytest.raises(ValueError, match="expected a name other than 'val'"):
         EvaluateEachEpoch(name, None, None)
+
+
+def test_a_diverging_model_gets_nan_figures_not_an_error():
+    from handgrad.layers import Linear, Sequential
+    from handgrad.losses import MSELoss
+    from handgrad.training import FitState
+    model = Sequential(Linear(2, 1, rng=0))
+    model[0].weight.data[...] = np.inf
+    x, y = np.ones((4, 2), np.float32), np.zeros((4, 1), np.float32)
+    state = FitState(model, None, None, History([{"epoch": 0, "loss": 1.0}]), {})
+    logs = {}
+    with np.errstate(invalid="ignore"):
+        EvaluateEachEpoch("test", (x, y), MSELoss(), metrics=("mae",)).on_epoch_end(state, logs)
+    assert np.isnan(logs["test_loss"]) and np.isnan(logs["test_mae"])
+    model[0].weight.data[...] = 1.0                       # finite outputs: a ValueError is a real error
+    with pytest.raises(ValueError):
+        EvaluateEachEpoch("test", (x, y[:, 0]), MSELoss(), metrics=("mae",)).on_epoch_end(state, {})
