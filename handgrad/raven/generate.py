@@ -23,7 +23,7 @@ one change away from all others: see docs/raven.md.)
 import numpy as np
 
 from .._checks import as_rng, check_positive_int
-from .panels import (ANGLE, COLOUR, COUNT, DOMAIN, FULL_VIEW_TYPES, SIZE, TYPE, random_panels,
+from .panels import (ANGLE, COLOUR, COUNT, DOMAIN, SIZE, TYPE, random_panels,
                      render_panels, visible)
 from .rules import RULES_3X3, RULES_OF, STEPS, completions
 
@@ -35,17 +35,24 @@ TRANSFORM_ATTR = {"rotation": ANGLE, "reflection": ANGLE, "count": COUNT, "fill"
 _CLASHES = {frozenset(p) for p in (("rotation", "reflection"), ("rotation", "shape"),
                                    ("reflection", "shape"))}
 _MAX_DELTA = {COUNT: 3, SIZE: 2, COLOUR: 3}
-#: angles a 2x2 problem may ask for: 2 and 6 (90 and 270 degrees) are their own mirror images
-#: up to symmetry for no shape, but a reflection can never produce them from a visible change
+_FEW = 4            # 2x2 problems that do not ask for the count show 1-4 copies (larger shapes)
+#: angles a 2x2 problem may ask for: a triangle at 90 or 270 degrees is its own mirror image
+#: (a reflection would not be seen), so no answer has them, whatever the rule
 ANGLES_2X2 = np.array([0, 1, 3, 4, 5, 7])
+ROTATING_TYPE = 0   # rotations and reflections turn triangles (8 views 15 degrees apart)
 
 
 # -- 2x2 ------------------------------------------------------------------------------
-def _transform_values(name, rng, answer):
-    """Values (a, b, c, d) of the transformed attribute; ``answer`` fixes d (or None)."""
+def _transform_values(name, rng, answer, few):
+    """Values (a, b, c, d) of the transformed attribute; ``answer``: d uniform over the values.
+
+    ``few``: counts stay within 1-4 (the count is not asked).
+    """
     if name in ("count", "size", "fill"):
         attr = TRANSFORM_ATTR[name]
         D, m = int(DOMAIN[attr]), _MAX_DELTA[attr]
+        if attr == COUNT and few:
+            D, m = _FEW, 2
         d = rng.integers(D) if answer else None
         deltas = [s for s in range(-m, m + 1) if s and (d is None or 0 <= d - s < D)]
         s = int(rng.choice(deltas))
@@ -74,15 +81,18 @@ def _one_2x2(rng):
     if rng.random() < 0.5:
         others = [t for t in TRANSFORMS if t != first and frozenset((first, t)) not in _CLASHES]
         names.append(others[rng.integers(len(others))])
+    few = first != "count"
     panels = np.repeat(random_panels(1, rng), 4, axis=0)            # A = B = C = D to start
+    if few:
+        panels[:, COUNT] = rng.integers(_FEW)
     if {"rotation", "reflection"} & set(names):
-        panels[:, TYPE] = rng.choice(FULL_VIEW_TYPES)
+        panels[:, TYPE] = ROTATING_TYPE
     for name in names:
-        panels[:, TRANSFORM_ATTR[name]] = _transform_values(name, rng, name == first)
+        panels[:, TRANSFORM_ATTR[name]] = _transform_values(name, rng, name == first, few)
     free = [a for a in (COUNT, SIZE, COLOUR) if a not in {TRANSFORM_ATTR[t] for t in names}]
     if free and rng.random() < 0.5:                                  # C differs from A down the column
         attr = free[rng.integers(len(free))]
-        new = rng.integers(DOMAIN[attr] - 1)
+        new = rng.integers((_FEW if attr == COUNT and few else DOMAIN[attr]) - 1)
         new += new >= panels[0, attr]
         panels[2:, attr] = new
     return panels, names, TRANSFORM_ATTR[first]
