@@ -16,6 +16,7 @@ COMMANDS = {
     "predict": "predict",
     "summary": "summary",
     "datasets": "datasets",
+    "raven": "raven",
 }
 
 

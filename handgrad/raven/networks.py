@@ -154,15 +154,15 @@ class SetScorer(Layer):
         f3 = f.reshape(N, n, F)
         mean = np.broadcast_to(f3.mean(axis=1, keepdims=True), f3.shape)
         z = np.concatenate([f3, mean], axis=2).reshape(N * n, 2 * F)       # (N*n, 2F)
-        self._cache = (N, n, F)
+        self._cache = (N, n, F, x.shape)
         return self.head.forward(z).reshape(N, n)
 
     def backward(self, grad_out):
-        N, n, F = self._saved()
+        N, n, F, shape = self._saved()
         gz = self.head.backward(grad_out.reshape(N * n, 1)).reshape(N, n, 2 * F)
         gf = gz[:, :, :F] + gz[:, :, F:].sum(axis=1, keepdims=True) / n
-        self.encoder.backward(gf.reshape(N * n, F))
-        return None                                                        # no gradient to the data
+        dx = self.encoder.backward(gf.reshape(N * n, F))
+        return None if dx is None else dx.reshape(shape)   # None: the first conv skips dL/dx
 
 
 def set_scorer(size=40, widths=(8, 16, 32), features=64, rng=None, dtype=np.float32):

@@ -5,6 +5,7 @@ import tempfile
 
 import numpy as np
 
+from .._files import default_file_mode
 from .generate import rule_labels
 
 
@@ -23,6 +24,7 @@ def _save(fig, path):
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=100)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     finally:
         plt.close(fig)
@@ -51,6 +53,8 @@ def _draw_problem(fig, gs, problems, i, scores=None, chosen=None, title=None):
     for r, row in enumerate(rows):
         for c, img in enumerate(row):
             ax = fig.add_subplot(sub[r, c])
+            if title and r == 0 and c == 0:
+                ax.set_title(title, loc="left", fontsize=8)
             if img is None:
                 ax.text(0.5, 0.5, "?", ha="center", va="center", fontsize=16, transform=ax.transAxes)
                 ax.set_facecolor("0.85")
@@ -73,9 +77,6 @@ def _draw_problem(fig, gs, problems, i, scores=None, chosen=None, title=None):
         if colour:
             for spine in ax.spines.values():
                 spine.set_edgecolor(colour), spine.set_linewidth(3)
-    if title:
-        fig.add_subplot(sub[:, :]).set_axis_off()
-        fig.axes[-1].set_title(title, fontsize=8)
 
 
 def problem_sheet(problems, path, max_problems=6):

@@ -144,7 +144,7 @@ def transformation_scores(problems, network):
 
 # -- baselines ----------------------------------------------------------------------------
 def heuristic_scores(problems):
-    """No learning: ink (mean intensity) extrapolated along the rows; minus the distance to it.
+    r"""No learning: ink (mean intensity) extrapolated along the rows; minus the distance to it.
 
     2x2: :math:`\hat x = B + C - A`. 3x3: the nearer of :math:`H + (H - G)` (a progression)
     and the mean ink of rows 1-2 minus :math:`G + H` (rows of equal total).

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .._files import default_file_mode
 from ..data import DataLoader
 from ..io import load, save
 from ..losses import CrossEntropyLoss
@@ -72,6 +73,7 @@ def write_json(path, obj):
     try:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f, indent=2)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
