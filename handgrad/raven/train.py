@@ -128,7 +128,7 @@ def _fit(model, loss, x, y, cfg, epochs, rng, metrics, path):
 def train(cfg, out):
     """Train every network of ``cfg`` (a :class:`RavenConfig`) into the folder ``out``; returns metrics."""
     cfg.validate()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     os.makedirs(out, exist_ok=True)
     write_json(os.path.join(out, "config.json"), {k: v for k, v in asdict(cfg).items() if k != "verbose"})
     seeds = np.random.SeedSequence(cfg.seed).spawn(6)
@@ -176,6 +176,7 @@ def train(cfg, out):
     metrics["train_time_s"] = train_s
     metrics["train_times_s"] = times
     metrics["wall_time_s"] = time.perf_counter() - started
+    metrics["cpu_time_s"] = time.process_time() - cpu          # all threads of this process
     write_json(os.path.join(out, "metrics.json"), metrics)
     _plots(out, metrics)
     return metrics
