@@ -36,7 +36,7 @@ def add_parser(sub):
                                     "fresh problems. The defaults reach the floors.")
     t.add_argument("--out", required=True, metavar="DIR", help="run folder (must not exist or be empty)")
     t.add_argument("--seed", type=int, default=d.seed)
-    for name in ("encoder_problems", "encoder_epochs", "pairs", "pair_epochs", "blind_problems",
+    for name in ("encoder_problems", "encoder_problems_3x3", "encoder_epochs", "pairs", "pair_epochs", "blind_problems",
                  "blind_epochs", "eval_problems", "batch_size"):
         t.add_argument("--" + name.replace("_", "-"), type=int, default=getattr(d, name),
                        help=f"(default {getattr(d, name)})")
@@ -102,7 +102,8 @@ def _train(args):
         raise CommandError(f"run folder {args.out!r} exists and is not empty; choose a new --out")
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise CommandError(f"--out {args.out!r} is a file, expected a folder")
-    cfg = RavenConfig(seed=args.seed, encoder_problems=args.encoder_problems, encoder_epochs=args.encoder_epochs,
+    cfg = RavenConfig(seed=args.seed, encoder_problems=args.encoder_problems,
+                      encoder_problems_3x3=args.encoder_problems_3x3, encoder_epochs=args.encoder_epochs,
                       pairs=args.pairs, pair_epochs=args.pair_epochs, blind_problems=args.blind_problems,
                       blind_epochs=args.blind_epochs, eval_problems=args.eval_problems,
                       batch_size=args.batch_size, lr=args.lr, verbose=False if args.quiet else None)

@@ -127,19 +127,35 @@ _PAIRS_2X2 = ((2, ((0, 1),)),             # C -> x  vs  A -> B
               (1, ((0, 2),)))             # B -> x  vs  A -> C
 
 
-def transformation_scores(problems, network):
-    """Seed 003's agent: minus the summed disagreement of the choice's transformations."""
-    ctx, cho = problems["context_images"], problems["choice_images"]
-    P, n = cho.shape[:2]
+def agent_scores(kind, context, choices, transform):
+    """Seed 003's agent: minus the summed disagreement of each choice's transformations.
+
+    ``context`` (P, m, ...) and ``choices`` (P, n, ...) are panels in whatever form
+    ``transform(left, right) -> (head probabilities, rotation)`` reads (images for the pair
+    network, attributes for :func:`exact_transformations`).
+    """
+    P, n = choices.shape[:2]
     scores = np.zeros((P, n))
-    for src, refs in (_PAIRS_2X2 if problems["kind"] == "2x2" else _PAIRS_3X3):
-        src_img = np.broadcast_to(ctx[:, src, None], cho.shape)
-        t_choice = transformations(network, src_img, cho)                # per (P, n)
+    for src, refs in (_PAIRS_2X2 if kind == "2x2" else _PAIRS_3X3):
+        t_choice = transform(np.broadcast_to(context[:, src, None], choices.shape), choices)   # per (P, n)
         for a, b in refs:
-            p, u = transformations(network, ctx[:, a], ctx[:, b])        # per (P,)
-            ref = ([x[:, None] for x in p], u[:, None])
-            scores -= disagreement(t_choice, ref)
+            p, u = transform(context[:, a], context[:, b])                                    # per (P,)
+            scores -= disagreement(t_choice, ([x[:, None] for x in p], u[:, None]))
     return scores
+
+
+def transformation_scores(problems, network):
+    """Seed 003's design: :func:`agent_scores` with the pair network's transformations."""
+    return agent_scores(problems["kind"], problems["context_images"], problems["choice_images"],
+                        lambda left, right: transformations(network, left, right))
+
+
+def exact_transformations(left, right):
+    """The true transformations between panels given as attributes ``(..., 5)`` (one-hot heads)."""
+    lead = np.shape(left)[:-1]
+    t = pair_targets(np.reshape(left, (-1, 5)), np.reshape(right, (-1, 5)))
+    probs = [np.eye(h)[t[:, i].astype(np.int64)].reshape(lead + (h,)) for i, h in enumerate(PAIR_HEADS)]
+    return probs, t[:, len(PAIR_HEADS):].reshape(lead + (2,))
 
 
 # -- baselines ----------------------------------------------------------------------------

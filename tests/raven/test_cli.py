@@ -9,7 +9,7 @@ import pytest
 from handgrad.cli import main
 from handgrad.raven.problem_file import load_problems
 
-TINY = ["--encoder-problems", "6", "--encoder-epochs", "1", "--pairs", "40", "--pair-epochs", "1",
+TINY = ["--encoder-problems", "6", "--encoder-problems-3x3", "3", "--encoder-epochs", "1", "--pairs", "40", "--pair-epochs", "1",
         "--blind-problems", "6", "--blind-epochs", "1", "--eval-problems", "6", "--quiet"]
 
 
