@@ -32,6 +32,7 @@ import handgrad.layers as L
 from handgrad.layers import Dropout, Flatten, MaxPool2d
 from handgrad.losses import CrossEntropyLoss
 from handgrad.optim import SGD
+from handgrad.training import DataParallel
 
 
 
@@ -77,7 +78,7 @@ def torch_model(name):
 def handgrad_runner(name, batches, rng, input_grad, workers=1):
     model = handgrad_model(name, rng).train()
     model[0].input_grad = input_grad              # torch skips it too: its data needs no grad
-    net = L.DataParallel(model, workers) if workers > 1 else model
+    net = DataParallel(model, workers) if workers > 1 else model
     loss_fn = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
 

@@ -1,13 +1,16 @@
 """The pieces of a training run built from a :class:`~handgrad.config.TrainConfig`:
 data, model, loss, optimizer and learning-rate schedule.
 
-Strings from the command line become objects here, each through one explicit table.
+Strings from the command line become objects here, each through one explicit table: the
+optimizers and schedules of :mod:`handgrad.config`, the models of :data:`handgrad.models.MODELS`.
 """
 
 import inspect
 
 import numpy as np
 
+from .. import optim
+from ..config import OPTIMIZERS, SCHEDULES
 from ._common import CommandError, load_dataset
 
 
@@ -25,6 +28,9 @@ def prepare_data(cfg, dtype):
     if cfg.val_split > 0:
         order = np.random.default_rng([cfg.seed, 1]).permutation(len(x))
         n_val = max(1, int(round(len(x) * cfg.val_split)))
+        if n_val >= len(x):
+            raise CommandError(f"--val-split {cfg.val_split:g} of {len(x)} training images leaves no "
+                               f"images to train on; use a smaller --val-split or more images (--limit)")
         val = x[order[:n_val]], y[order[:n_val]]
         x, y = x[order[n_val:]], y[order[n_val:]]
     if cfg.is_regression:
@@ -68,6 +74,41 @@ class TargetScaling:
 
 
 # -- model and loss ------------------------------------------------------------
+def check_run_length(cfg):
+    """Refuse a warm-up that is not shorter than the run (before any data is loaded)."""
+    if cfg.warmup and cfg.warmup >= cfg.epochs:
+        raise CommandError(f"--warmup {cfg.warmup} epochs is not shorter than the run (--epochs "
+                           f"{cfg.epochs}); the learning rate would never leave the warm-up. Use "
+                           f"--warmup < --epochs")
+
+
+def _has_batchnorm(model):
+    from ..layers import BatchNorm1d, BatchNorm2d
+    if isinstance(model, (BatchNorm1d, BatchNorm2d)):
+        return True
+    return any(_has_batchnorm(child) for _, child in model.named_children())
+
+
+def drop_last_batch(cfg, model, n):
+    """Whether the loader drops the last batch: only when batch norm would see a slice of one
+    image in it (a variance of one value); says so. A batch size that always does is refused."""
+    if not _has_batchnorm(model):
+        return False
+
+    def smallest_slice(batch):                   # DataParallel splits a batch into workers slices
+        return batch // max(1, min(cfg.workers, batch))
+    if smallest_slice(min(cfg.batch_size, n)) < 2:
+        raise CommandError(f"{cfg.model_name} has batch norm, which needs at least 2 images per batch "
+                           f"(per worker); got --batch-size {cfg.batch_size}, --workers {cfg.workers} "
+                           f"and {n} training images")
+    last = n % cfg.batch_size
+    if last and smallest_slice(last) < 2:
+        print(f"note: the last batch of each epoch ({last} of {n} images) is dropped: batch norm "
+              f"needs at least 2 images per batch{' and worker' if cfg.workers > 1 else ''}")
+        return True
+    return False
+
+
 def check_model_kind(cfg):
     """Refuse a classifier for the shapes regression or a regression model for images (early)."""
     from ..models import MODELS
@@ -88,8 +129,9 @@ def build_model(cfg, x, y, rng):
              "in_features": int(np.prod(x.shape[1:]))}
     if cfg.is_regression:
         sizes["num_outputs"] = y.shape[1]
-    else:
-        sizes["num_classes"] = int(y.max()) + 1
+    else:                                        # from the registry, never from the labels seen
+        from ..data import num_classes
+        sizes["num_classes"] = num_classes(cfg.dataset)
     accepted = inspect.signature(factory).parameters
     kwargs = {k: v for k, v in sizes.items() if k in accepted}
     return get_model(cfg.model_name, rng=rng, dtype=x.dtype, **kwargs)
@@ -102,35 +144,22 @@ def build_loss(cfg):
 
 # -- optimizer and schedule ----------------------------------------------------
 def build_optimizer(cfg, model):
-    from .. import optim
-    params, lr, wd = model.parameters(), cfg.learning_rate, cfg.weight_decay
-    table = {
-        "sgd": lambda: optim.SGD(params, lr=lr, weight_decay=wd),
-        "momentum": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
-        "adam": lambda: optim.Adam(params, lr=lr, weight_decay=wd),
-        "adamw": lambda: optim.AdamW(params, lr=lr, weight_decay=wd or 0.01),
-        "rmsprop": lambda: optim.RMSprop(params, lr=lr, weight_decay=wd),
-        "adagrad": lambda: optim.AdaGrad(params, lr=lr, weight_decay=wd),
-    }
-    return table[cfg.optimizer]()
+    """The optimizer ``cfg.optimizer`` names (:data:`handgrad.config.OPTIMIZERS`)."""
+    return OPTIMIZERS[cfg.optimizer].build(model.parameters(), cfg.learning_rate, cfg.weight_decay)
 
 
 def build_schedule(cfg, optimizer, steps_per_epoch):
-    """``(schedule or None, interval)`` where interval is "step" or "epoch" (how fit steps it)."""
-    from .. import optim
-    total = cfg.epochs * steps_per_epoch
-    warmup = cfg.warmup * steps_per_epoch
-    table = {
-        "none": lambda: (None, "step"),
-        "step": lambda: (optim.StepLR(optimizer, step_size=max(1, cfg.epochs // 3) * steps_per_epoch,
-                                      gamma=0.1), "step"),
-        "cosine": lambda: (optim.CosineAnnealingLR(optimizer, T_max=total - warmup), "step"),
-        "onecycle": lambda: (optim.OneCycleLR(optimizer, max_lr=cfg.learning_rate, total_steps=total), "step"),
-        "plateau": lambda: (optim.ReduceLROnPlateau(optimizer, factor=0.5, patience=1), "epoch"),
-    }
-    schedule, interval = table[cfg.schedule]()
-    if warmup:
-        if interval != "step":
+    """``(schedule or None, interval)`` where interval is "step" or "epoch" (how fit steps it);
+    the schedule ``cfg.schedule`` names (:data:`handgrad.config.SCHEDULES`). A one-cycle run of
+    a single step keeps the learning rate constant (a cycle needs two), with a note."""
+    if cfg.schedule == "onecycle" and cfg.epochs * steps_per_epoch < 2:
+        print(f"note: one-cycle needs at least 2 steps and this run has {cfg.epochs * steps_per_epoch}; "
+              f"the learning rate stays at {cfg.learning_rate:g}")
+        return None, "step"
+    choice = SCHEDULES[cfg.schedule]
+    schedule = choice.build(cfg, optimizer, steps_per_epoch)
+    if cfg.warmup:
+        if choice.interval != "step":
             raise CommandError(f"--warmup works with per-step schedules, not {cfg.schedule!r}")
-        schedule = optim.LinearWarmup(optimizer, warmup_steps=warmup, after=schedule)
-    return schedule, interval
+        schedule = optim.LinearWarmup(optimizer, warmup_steps=cfg.warmup * steps_per_epoch, after=schedule)
+    return schedule, choice.interval
