@@ -28,7 +28,7 @@ LEVELS = [
     ("handgrad.optim",),
     ("handgrad.io",),
     ("handgrad.training",),
-    ("handgrad.config", "handgrad.distributed"),                       # distributed: MPI ranks around fit
+    ("handgrad.config", "handgrad.raven", "handgrad.distributed"),     # raven: an application; distributed: MPI ranks around fit
     ("handgrad.commands",),
     ("handgrad.cli",),
     ("handgrad.__main__",),

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from ._common import CommandError, report
+from ._common import CommandError
 
 
 def add_parser(sub):
@@ -62,11 +62,8 @@ def add_parser(sub):
 def run(args):
     actions = {"generate": _generate, "train": _train, "evaluate": _evaluate, "solve": _solve}
     if args.raven_command is None:
-        return report("raven", "choose an action: generate, train, evaluate or solve")
-    try:
-        return actions[args.raven_command](args) or 0
-    except (CommandError, ValueError, FileNotFoundError, OSError) as e:
-        return report(f"raven {args.raven_command}", e)
+        raise CommandError("choose an action: generate, train, evaluate or solve")
+    return actions[args.raven_command](args) or 0     # errors: one line from handgrad.cli.main
 
 
 def _generate(args):
