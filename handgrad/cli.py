@@ -26,6 +26,7 @@ COMMANDS = {
     "summary": "summary",
     "datasets": "datasets",
     "report": "report",
+    "raven": "raven",
 }
 
 

@@ -28,7 +28,7 @@ LEVELS = [
     ("handgrad.optim",),
     ("handgrad.io",),
     ("handgrad.training",),
-    ("handgrad.config", "handgrad.distributed", "handgrad.report"),    # distributed: MPI ranks around fit
+    ("handgrad.config", "handgrad.distributed", "handgrad.report", "handgrad.raven"),    # distributed: MPI ranks around fit; raven: an application
     ("handgrad.commands",),
     ("handgrad.cli",),
     ("handgrad.__main__",),

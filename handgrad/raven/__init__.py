@@ -1,0 +1,1 @@
+"""Raven's progressive matrices on the shapes renderer: problems, solvers, training (docs/raven.md)."""
