@@ -29,6 +29,7 @@ import time
 import numpy as np
 
 import handgrad.layers as L
+from handgrad import backend
 from handgrad.layers import Dropout, Flatten, MaxPool2d
 from handgrad.losses import CrossEntropyLoss
 from handgrad.optim import SGD
@@ -74,9 +75,8 @@ def torch_model(name):
     raise ValueError(name)
 
 
-def handgrad_runner(name, batches, rng, input_grad, workers=1):
+def handgrad_runner(name, batches, rng, workers=1):
     model = handgrad_model(name, rng).train()
-    model[0].input_grad = input_grad              # torch skips it too: its data needs no grad
     net = L.DataParallel(model, workers) if workers > 1 else model
     loss_fn = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -88,7 +88,7 @@ def handgrad_runner(name, batches, rng, input_grad, workers=1):
             net.forward_backward(x, y, loss_fn)
         else:
             loss_fn.forward(net.forward(x), y)     # forward + softmax cross-entropy
-            net.backward(loss_fn.backward())       # backward through every layer
+            net.backward_params(loss_fn.backward())  # backward, no dL/d(data), as fit runs it
         opt.step()                                 # momentum update
     return step
 
@@ -122,8 +122,6 @@ def main(argv=None):
     p.add_argument("--batch", nargs="+", type=int, default=[64, 128])
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=8, help="training steps per timed round")
-    p.add_argument("--input-grad", action="store_true",
-                   help="also compute dL/dx of the first conv (torch does not: the data needs no grad)")
     p.add_argument("--no-workers", action="store_true",
                    help="skip the DataParallel column (handgrad with one worker thread per BLAS thread)")
     p.add_argument("--threads", type=int, default=THREADS,
@@ -135,7 +133,7 @@ def main(argv=None):
     rng = np.random.default_rng(0)
     print(f"torch {torch.__version__}, {THREADS} threads (both); "
           f"median of {args.rounds} interleaved rounds x {args.steps} steps; "
-          f"first conv input grad: {args.input_grad}")
+          f"backend {backend.get()}")
     dp = THREADS > 1 and not args.no_workers
     print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"
           + (f" {'handgrad DP':>12} {'ratio':>6}" if dp else ""))
@@ -143,10 +141,10 @@ def main(argv=None):
         for batch in args.batch:
             batches = [(rng.random((batch, 1, 28, 28), dtype=np.float32),
                         rng.integers(0, 10, batch)) for _ in range(4)]
-            runners = {"handgrad": handgrad_runner(name, batches, rng, args.input_grad),
+            runners = {"handgrad": handgrad_runner(name, batches, rng),
                        "torch": torch_runner(name, batches)}
             if dp:                                # DataParallel: one worker thread per core
-                runners["dp"] = handgrad_runner(name, batches, rng, args.input_grad, workers=THREADS)
+                runners["dp"] = handgrad_runner(name, batches, rng, workers=THREADS)
             rates = {k: [] for k in runners}
             for _ in range(args.rounds):
                 for k, step in runners.items():

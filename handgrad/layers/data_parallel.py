@@ -169,7 +169,7 @@ class DataParallel(Layer):
             if not np.isfinite(out).all():
                 return out, float("nan")
             value = float(loss.forward(out, target))
-            self.backward(loss.backward())
+            self.backward_params(loss.backward())
             return out, value
         replicas = self._replica_set(count)
         losses = [copy.copy(loss) for _ in range(count)]   # each keeps its own cache; `loss` is untouched
@@ -186,7 +186,7 @@ class DataParallel(Layer):
                 return out, None
             value = losses[i].forward(out, ts)      # the shard's mean (or sum)
             g = losses[i].backward()
-            replicas[i].backward(g * g.dtype.type(shares[i]) if shares[i] != 1.0 else g)
+            replicas[i].backward_params(g * g.dtype.type(shares[i]) if shares[i] != 1.0 else g)
             return out, value
 
         results = self._run(step, list(zip(shards, targets)))

@@ -166,8 +166,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                     what = (f"the loss is {value}" if np.isfinite(out).all()
                             else "the model's output holds NaN or inf")
                     raise _diverged(what, epoch, step, train_loader, optimizer)
-                if net is model:
-                    net.backward(loss.backward())
+                if net is model:                                 # the data needs no dL/dx
+                    net.backward_params(loss.backward())
                 if max_grad_norm is not None:
                     clip_grad_norm(params, max_grad_norm)
                 optimizer.step()

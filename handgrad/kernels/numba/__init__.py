@@ -1,0 +1,1 @@
+"""The Numba backend: loop kernels compiled on first use and cached on disk."""
