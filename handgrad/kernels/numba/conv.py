@@ -1,5 +1,6 @@
-"""Convolution, Numba backend: the reference's products (BLAS), with the memory-bound
-work around them as loop kernels, parallel over rows or samples.
+"""Convolution, Numba backend: the reference's products (BLAS, split over threads by
+handgrad.kernels.numba.gemm), with the memory-bound work around them as loop kernels,
+parallel over rows or samples.
 
 Same math and same layouts as handgrad/functional/conv.py: ``cols (C*K, N*OUT)``,
 ``Y = W @ cols``, ``dW = G @ cols.T``, ``dcols = W.T @ G``. The kernels replace
@@ -17,6 +18,7 @@ from numba import njit, prange
 
 from ...functional.conv import conv_output_shape
 from ._jit import kernel
+from .gemm import matmul, matmul_nt
 from ._spatial import as_3d
 
 
@@ -111,13 +113,6 @@ def _geometry(x_shape, k, stride, pads, dilation):
     return out, shape3, np.array(k3), np.array(s3), np.array(d3), np.array(p3), np.array(o3)
 
 
-def _matmul(a, b, out):
-    """``out[g] = a[g] @ b[g]`` per group: one 2-D BLAS call each."""
-    for g in range(a.shape[0]):
-        np.matmul(a[g], b[g], out=out[g])
-    return out
-
-
 def conv_forward(x, w, b, stride, pads, dilation, groups):
     """As :func:`handgrad.functional.conv.conv_forward` (same arguments and results)."""
     N, Ci = x.shape[:2]
@@ -127,7 +122,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
     cols = np.empty((CK, N * OUT), x.dtype)
     unfold(x.reshape(shape3), k3, s3, d3, p3, o3, cols)
     cols = cols.reshape(G, CK // G, N * OUT)                           # (G, Ci/G*K, N*OUT)
-    yt = _matmul(w.reshape(G, Co // G, CK // G), cols, np.empty((G, Co // G, N * OUT), x.dtype))
+    yt = matmul(w.reshape(G, Co // G, CK // G), cols, np.empty((G, Co // G, N * OUT), x.dtype))
     y = np.empty((N, Co) + out, x.dtype)
     bias = b if b is not None else np.zeros(Co, x.dtype)
     samples_first(yt.reshape(Co, N * OUT), bias, y.reshape(N, Co, OUT))
@@ -144,11 +139,11 @@ def conv_backward(grad_y, cache, input_grad=True):
     db = np.empty(Co, grad_y.dtype)
     channels_first(g, gt, db)
     gt = gt.reshape(G, Co // G, N * OUT)
-    dw = _matmul(gt, cols.transpose(0, 2, 1), np.empty((G, Co // G, CKg), grad_y.dtype))
+    dw = matmul_nt(gt, cols, np.empty((G, Co // G, CKg), grad_y.dtype))
     dw = dw.reshape(w.shape)
     if not input_grad:
         return None, dw, db if has_bias else None
-    dcols = _matmul(w.reshape(G, Co // G, CKg).transpose(0, 2, 1), gt,
+    dcols = matmul(w.reshape(G, Co // G, CKg).transpose(0, 2, 1), gt,
                     np.empty((G, CKg, N * OUT), grad_y.dtype))
     _, shape3, k3, s3, d3, p3, o3 = _geometry(x_shape, k, stride, pads, dilation)
     dx = np.empty(x_shape, grad_y.dtype)
