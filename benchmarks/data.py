@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from handgrad import data
-from handgrad.data import shapes
+from handgrad.data import synthetic_shapes as shapes
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

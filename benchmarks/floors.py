@@ -25,7 +25,7 @@ RECIPES = {
     # the VGG-style net (about 12x the default's MACs per image)
     "vgg": dict(model="vgg-small", epochs=8, batch_size=128, lr=0.005, augment=True),
     # one epoch of the classic 3-conv net, plain SGD with momentum
-    "three-conv": dict(model="three-conv", epochs=1, batch_size=64, optimizer="momentum", lr=0.01,
+    "three-conv": dict(model="three-conv", epochs=1, batch_size=64, optimizer="nesterov", lr=0.01,
                        schedule="none"),
     # the shapes regression floor: 40,000 generated training images, two DataParallel workers
     # (`handgrad train --dataset shapes --limit 40000 --epochs 12 --lr 0.003 --workers 2`)

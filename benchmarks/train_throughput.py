@@ -37,6 +37,7 @@ from handgrad import backend
 from handgrad.layers import Dropout, Flatten, MaxPool2d
 from handgrad.losses import CrossEntropyLoss
 from handgrad.optim import SGD
+from handgrad.training import DataParallel
 
 
 
@@ -81,7 +82,7 @@ def torch_model(name):
 
 def handgrad_runner(name, batches, rng, workers=1):
     model = handgrad_model(name, rng).train()
-    net = L.DataParallel(model, workers) if workers > 1 else model
+    net = DataParallel(model, workers) if workers > 1 else model
     loss_fn = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
 

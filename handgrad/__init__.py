@@ -13,7 +13,8 @@ from .layers import (
     MaxPool2d, MaxPool3d, MaxPoolNd, ReLU, Sequential, Sigmoid, Softmax, Tanh, UntiedBias,
 )
 from .parameter import Parameter
-from .training import plots
+from .summary import Summary, summary
+from .training import DataParallel, plots
 
 __version__ = "0.1.0"
 
@@ -27,6 +28,8 @@ __all__ = [
     "MaxPoolNd", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPoolNd", "AvgPool1d", "AvgPool2d",
     "AvgPool3d", "GlobalAvgPool", "GlobalMaxPool",
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "Softmax", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d",
+    # training on several cores, model inspection
+    "DataParallel", "summary", "Summary",
     # checking, saving
     "gradcheck", "gradcheck_loss", "GradcheckError",
     "save", "load", "save_checkpoint", "load_checkpoint",

@@ -7,7 +7,9 @@ and of every parameter is perturbed by ``+-eps`` and
     dL/dθ_i ≈ (L(θ_i + eps) - L(θ_i - eps)) / (2 eps)
 
 is compared with the analytic value. A random ``g`` matters: with ``g = 1`` some wrong
-backwards pass (e.g. a softmax whose outputs always sum to one has ``sum(y)`` constant).
+backward passes still pass the check. A softmax's outputs always sum to one, so
+``L = sum(y)`` is constant, its true gradient is zero, and any backward that returns
+zeros would agree with it.
 
 Run in float64: with eps = 1e-6 the truncation error is O(eps^2) and the rounding
 error about 1e-16 * |L| / eps, both far below the tolerances used here.

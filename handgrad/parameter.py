@@ -1,4 +1,4 @@
-"""A learnable tensor and the gradient that accumulates into it."""
+"""A learnable tensor and the gradient that accumulates into it; the dtype a model computes in."""
 
 import numpy as np
 
@@ -37,3 +37,14 @@ class Parameter:
 
     def __repr__(self):
         return f"Parameter(shape={self.data.shape}, dtype={self.data.dtype})"
+
+
+def model_dtype(model):
+    """The dtype ``model`` computes in: its first parameter's (float32 for a model without any).
+
+    Layers produce outputs in their parameters' dtype and refuse other float inputs, so this
+    is the dtype the loaders, ``predict`` and the commands convert data to.
+    """
+    for p in model.parameters().values():
+        return p.dtype
+    return np.dtype(np.float32)

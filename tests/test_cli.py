@@ -122,7 +122,7 @@ def _text_file(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["train", "--dataset", "cifar"], r"unknown dataset 'cifar'; choose from mnist, fashion-mnist"),
     (["train", "--model", "resnet"], r"unknown model 'resnet'; choose from .*fast-cnn.*lenet5"),
-    (["train", "--optimizer", "lbfgs"], r"unknown optimizer 'lbfgs'; choose from sgd, momentum, adam"),
+    (["train", "--optimizer", "lbfgs"], r"unknown optimizer 'lbfgs'; choose from sgd, nesterov, adam"),
     (["train", "--schedule", "poly"], r"unknown schedule 'poly'; choose from none, step"),
     (["train", "--epochs", "0"], r"--epochs must be >= 1, got 0"),
     (["train", "--workers", "0"], r"--workers must be >= 1, got 0"),

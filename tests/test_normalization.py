@@ -128,10 +128,11 @@ def test_bad_input(layer, x, error, match):
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"num_features": 0}, ValueError, "num_features >= 1"),
     ({"num_features": 2.0}, TypeError, "num_features to be an int"),
-    ({"num_features": 2, "eps": 0}, ValueError, "eps > 0"),
+    ({"num_features": 2, "eps": 0}, ValueError, r"BatchNorm\dd expected eps in \(0, inf\), got 0.0"),
+    ({"num_features": 2, "eps": "1e-5"}, TypeError, r"BatchNorm\dd expected eps to be a number, got str '1e-5'"),
     ({"num_features": 2, "momentum": 1.5}, ValueError, r"momentum in \[0, 1\]"),
     ({"num_features": 2, "dtype": np.int32}, TypeError, "floating dtype"),
-], ids=["zero-features", "float-features", "eps", "momentum", "dtype"])
+], ids=["zero-features", "float-features", "eps", "eps-type", "momentum", "dtype"])
 def test_bad_hyperparameters(kwargs, error, match):
     with pytest.raises(error, match=match):
         L.BatchNorm2d(**kwargs)

@@ -19,7 +19,7 @@ def test_metrics(dataset, loss, pred, y, limit=None):
     if dataset != "shapes":
         out.update(compute_metrics(("accuracy",), pred, y))
         return out
-    from ..data import load, shapes
+    from ..data import load, synthetic_shapes as shapes
 
     out.update(compute_metrics(("mae",), pred, y))
 

@@ -43,16 +43,11 @@ def load_model_file(path):
         raise CommandError(f"cannot load {path!r}: {e}") from e
 
 
-def model_dtype(model):
-    params = list(model.parameters().values())
-    return params[0].dtype if params else np.dtype(np.float32)
-
-
 def load_dataset(name, split, data_dir=None, dtype=np.float32, limit=None):
     """``(x, y)`` of a data set split, images scaled to [0, 1] floats; errors as CommandErrors.
 
     For the synthetic ``shapes`` set, ``y`` holds the first :data:`SHAPES_TARGETS` regression
-    columns of :mod:`handgrad.data.shapes` (count, and the rotation as cos and sin of k*angle)
+    columns of :mod:`handgrad.data.synthetic_shapes` (count, and the rotation as cos and sin of k*angle)
     and ``limit`` images are generated.
     """
     from .. import data

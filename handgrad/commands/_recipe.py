@@ -1,13 +1,16 @@
 """The pieces of a training run built from a :class:`~handgrad.config.TrainConfig`:
 data, model, loss, optimizer and learning-rate schedule.
 
-Strings from the command line become objects here, each through one explicit table.
+Strings from the command line become objects here, each through one explicit table: the
+optimizers and schedules of :mod:`handgrad.config`, the models of :data:`handgrad.models.MODELS`.
 """
 
 import inspect
 
 import numpy as np
 
+from .. import optim
+from ..config import OPTIMIZERS, SCHEDULES
 from ._common import CommandError, load_dataset
 
 
@@ -102,35 +105,17 @@ def build_loss(cfg):
 
 # -- optimizer and schedule ----------------------------------------------------
 def build_optimizer(cfg, model):
-    from .. import optim
-    params, lr, wd = model.parameters(), cfg.learning_rate, cfg.weight_decay
-    table = {
-        "sgd": lambda: optim.SGD(params, lr=lr, weight_decay=wd),
-        "momentum": lambda: optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd),
-        "adam": lambda: optim.Adam(params, lr=lr, weight_decay=wd),
-        "adamw": lambda: optim.AdamW(params, lr=lr, weight_decay=wd or 0.01),
-        "rmsprop": lambda: optim.RMSprop(params, lr=lr, weight_decay=wd),
-        "adagrad": lambda: optim.AdaGrad(params, lr=lr, weight_decay=wd),
-    }
-    return table[cfg.optimizer]()
+    """The optimizer ``cfg.optimizer`` names (:data:`handgrad.config.OPTIMIZERS`)."""
+    return OPTIMIZERS[cfg.optimizer].build(model.parameters(), cfg.learning_rate, cfg.weight_decay)
 
 
 def build_schedule(cfg, optimizer, steps_per_epoch):
-    """``(schedule or None, interval)`` where interval is "step" or "epoch" (how fit steps it)."""
-    from .. import optim
-    total = cfg.epochs * steps_per_epoch
-    warmup = cfg.warmup * steps_per_epoch
-    table = {
-        "none": lambda: (None, "step"),
-        "step": lambda: (optim.StepLR(optimizer, step_size=max(1, cfg.epochs // 3) * steps_per_epoch,
-                                      gamma=0.1), "step"),
-        "cosine": lambda: (optim.CosineAnnealingLR(optimizer, T_max=total - warmup), "step"),
-        "onecycle": lambda: (optim.OneCycleLR(optimizer, max_lr=cfg.learning_rate, total_steps=total), "step"),
-        "plateau": lambda: (optim.ReduceLROnPlateau(optimizer, factor=0.5, patience=1), "epoch"),
-    }
-    schedule, interval = table[cfg.schedule]()
-    if warmup:
-        if interval != "step":
+    """``(schedule or None, interval)`` where interval is "step" or "epoch" (how fit steps it);
+    the schedule ``cfg.schedule`` names (:data:`handgrad.config.SCHEDULES`)."""
+    choice = SCHEDULES[cfg.schedule]
+    schedule = choice.build(cfg, optimizer, steps_per_epoch)
+    if cfg.warmup:
+        if choice.interval != "step":
             raise CommandError(f"--warmup works with per-step schedules, not {cfg.schedule!r}")
-        schedule = optim.LinearWarmup(optimizer, warmup_steps=warmup, after=schedule)
-    return schedule, interval
+        schedule = optim.LinearWarmup(optimizer, warmup_steps=cfg.warmup * steps_per_epoch, after=schedule)
+    return schedule, choice.interval

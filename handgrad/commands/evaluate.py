@@ -3,7 +3,8 @@
 import numpy as np
 
 from ..config import DATASETS
-from ._common import CommandError, load_dataset, load_model_file, model_dtype, report
+from ..parameter import model_dtype
+from ._common import CommandError, load_dataset, load_model_file, report
 
 
 def add_parser(sub):

@@ -10,7 +10,8 @@ import sys
 
 import numpy as np
 
-from ._common import CommandError, images_to_float, load_model_file, model_dtype, report
+from ..parameter import model_dtype
+from ._common import CommandError, images_to_float, load_model_file, report
 
 
 def add_parser(sub):

@@ -26,7 +26,7 @@ def parse_shape(text):
 
 def run(args):
     from ..models import get_model
-    from ..training import summary
+    from ..summary import summary
     try:
         if args.model not in MODELS:
             raise CommandError(f"unknown model {args.model!r}; choose from {', '.join(sorted(MODELS))}")

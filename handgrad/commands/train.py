@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from ..config import DATASETS, OPTIMIZERS, SCHEDULES, TrainConfig
+from ..config import DATASETS, OPTIMIZER_ALIASES, OPTIMIZERS, SCHEDULES, TrainConfig, choices
 from ._common import CommandError, report
 
 
@@ -30,15 +30,15 @@ def add_parser(sub):
                        description="Train a model and write the run folder: model.npz, checkpoint.npz, "
                                    "history.csv/json, config.json, metrics.json and PNG plots. With no "
                                    "arguments: the default CNN (fast-cnn) on MNIST, meeting the 99.3% floor.")
-    p.add_argument("--dataset", default=d.dataset, help=f"one of: {', '.join(DATASETS)} (default {d.dataset})")
+    p.add_argument("--dataset", default=d.dataset, help=f"one of: {choices(DATASETS)} (default {d.dataset})")
     p.add_argument("--model", default=None,
                    help="a name from handgrad.models.MODELS (default fast-cnn; shapes-regressor for shapes)")
     p.add_argument("--epochs", type=int, default=d.epochs, help=f"(default {d.epochs})")
     p.add_argument("--batch-size", type=int, default=d.batch_size, help=f"(default {d.batch_size})")
-    p.add_argument("--optimizer", default=d.optimizer, help=f"one of: {', '.join(OPTIMIZERS)} (default {d.optimizer})")
+    p.add_argument("--optimizer", default=d.optimizer, help=f"one of: {choices(OPTIMIZERS, OPTIMIZER_ALIASES)} (default {d.optimizer})")
     p.add_argument("--lr", type=float, default=None, help="learning rate (peak rate for onecycle; default per optimizer)")
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
-    p.add_argument("--schedule", default=d.schedule, help=f"one of: {', '.join(SCHEDULES)} (default {d.schedule})")
+    p.add_argument("--schedule", default=d.schedule, help=f"one of: {choices(SCHEDULES)} (default {d.schedule})")
     p.add_argument("--warmup", type=int, default=d.warmup, metavar="EPOCHS", help="linear warm-up epochs (default 0)")
     p.add_argument("--augment", action="store_true", help="random rotations (up to 10 degrees) and shifts (up to 2 pixels)")
     p.add_argument("--val-split", type=float, default=d.val_split, help="fraction of training data held out")

@@ -7,7 +7,7 @@ loaders, augmentation and the offline synthetic shapes data set.
 (4, 1, 64, 64)
 """
 
-from . import shapes
+from . import synthetic_shapes
 from .augment import Compose, RandomFlip, RandomRotation, RandomShift
 from .datasets import ENV_VAR, DatasetStatus, available, load, locate, user_cache_dir
 from . import download
@@ -16,8 +16,10 @@ from .idx import IDXError, read_idx, write_idx
 from .loader import DataLoader, Standardize, to_float, train_val_split
 from .registry import DATASETS
 
+shapes = synthetic_shapes        # the earlier, shorter name of the module
+
 __all__ = [
-    "shapes", "load", "locate", "available", "DatasetStatus", "user_cache_dir", "ENV_VAR",
+    "synthetic_shapes", "shapes", "load", "locate", "available", "DatasetStatus", "user_cache_dir", "ENV_VAR",
     "DATASETS", "download", "md5sum", "DownloadError", "ChecksumError",
     "read_idx", "write_idx", "IDXError",
     "DataLoader", "Standardize", "to_float", "train_val_split",

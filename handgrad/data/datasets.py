@@ -26,7 +26,7 @@ import numpy as np
 
 from .download import _HINT, download as fetch, md5sum, verify
 from .idx import IDXError, read_idx
-from .registry import DATASETS, get_spec
+from .registry import DATASETS, SYNTHETIC, get_spec
 
 ENV_VAR = "HANDGRAD_DATA"
 
@@ -141,7 +141,7 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
     name : str
         ``"mnist"``, ``"fashion-mnist"``, ``"kmnist"``, ``"emnist-digits"``,
         ``"emnist-letters"``, ``"emnist-balanced"``, or ``"shapes"`` (synthetic, offline; extra
-        keyword arguments go to :func:`handgrad.data.shapes.load_split`).
+        keyword arguments go to :func:`handgrad.data.synthetic_shapes.load_split`).
     split : {"train", "test"}
     data_dir : str or os.PathLike, optional
         A folder holding ``<name folder>/<files>``; searched first and used for downloads.
@@ -164,7 +164,7 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
     ((8, 1, 64, 64), dtype('uint8'), dtype('int64'))
     """
     if name == "shapes":
-        from .shapes import load_split
+        from .synthetic_shapes import load_split
         return load_split(split, **kwargs)
     if kwargs:
         raise TypeError(f"load({name!r}) got unexpected arguments: {', '.join(kwargs)}")
@@ -237,6 +237,6 @@ def available(data_dir=None, *, verify=False):
     """
     records = [_status(spec, split, data_dir, verify)
                for spec in DATASETS.values() for split in spec.splits]
-    records += [DatasetStatus("shapes", split, "generated", source="synthetic")
-                for split in ("train", "test")]
+    records += [DatasetStatus(name, split, "generated", source="synthetic")
+                for name in SYNTHETIC for split in ("train", "test")]
     return records

@@ -131,8 +131,15 @@ EMNIST_DIGITS = _emnist("digits", "0123456789")
 EMNIST_LETTERS = _emnist("letters", _LETTERS, label_offset=1)   # stored labels are 1..26
 EMNIST_BALANCED = _emnist("balanced", "0123456789" + _LETTERS + "abdefghnqrt")
 
+#: the data sets read from IDX files, by name
 DATASETS = {spec.name: spec for spec in
             (MNIST, FASHION_MNIST, KMNIST, EMNIST_DIGITS, EMNIST_LETTERS, EMNIST_BALANCED)}
+
+#: the data sets generated on the spot (no files): ``shapes`` (:mod:`handgrad.data.synthetic_shapes`)
+SYNTHETIC = ("shapes",)
+
+#: every data set name, as :func:`handgrad.data.load`, ``handgrad train`` and ``handgrad evaluate`` take it
+NAMES = (*DATASETS, *SYNTHETIC)
 
 
 def get_spec(name):
@@ -140,5 +147,4 @@ def get_spec(name):
     try:
         return DATASETS[name]
     except KeyError:
-        valid = ", ".join([*DATASETS, "shapes"])
-        raise ValueError(f"unknown data set {name!r}; choose one of: {valid}") from None
+        raise ValueError(f"unknown data set {name!r}; choose one of: {', '.join(NAMES)}") from None

@@ -5,7 +5,8 @@ A checkpoint file (see :mod:`handgrad.io.archive`) holds
 * the model's architecture and weights/buffers (as :func:`handgrad.save` does);
 * the optimizer's and the schedule's ``state_dict()``, split by
   :func:`handgrad.optim.split_state` into arrays and JSON;
-* the number of finished epochs, the run configuration and the History;
+* the number of finished epochs, the run configuration and the training history (as the
+  plain dict ``History.to_dict()`` gives: this module knows no training classes);
 * the state of every ``numpy.random.Generator`` of the run: those passed in
   ``rng_states`` (data shuffling, augmentation) and every generator held by a layer
   (an ``rng`` attribute, e.g. Dropout's), keyed by the layer's dotted name.
@@ -55,7 +56,8 @@ def save_checkpoint(path, model, optimizer=None, schedule=None, epoch=0, rng_sta
     epoch : int
         Number of finished epochs (a resumed run starts at this epoch).
     rng_states : dict of name -> numpy.random.Generator (or its ``bit_generator.state``)
-    history : History, optional
+    history : History or dict, optional
+        Stored as ``history.to_dict()`` (a dict is stored as it is).
     config : dict, optional
         JSON-able run configuration (e.g. the command-line settings).
     """
@@ -75,10 +77,19 @@ def save_checkpoint(path, model, optimizer=None, schedule=None, epoch=0, rng_sta
         "optimizer": states["optimizer"],
         "schedule": states["schedule"],
         "rng_states": {k: _generator_state(g, k) for k, g in generators.items()},
-        "history": None if history is None else history.to_dict(),
+        "history": _history_dict(history),
         "config": config,
     }
     return write_archive(path, header, arrays)
+
+
+def _history_dict(history):
+    if history is None or isinstance(history, dict):
+        return history
+    if not callable(getattr(history, "to_dict", None)):
+        raise TypeError(f"save_checkpoint expected history to be a History (or its to_dict()), "
+                        f"got {type(history).__name__}")
+    return history.to_dict()
 
 
 class Checkpoint(dict):
@@ -108,10 +119,10 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, rngs=None):
     Returns
     -------
     Checkpoint
-        ``epoch`` (finished epochs), ``history`` (a History or None), ``config``, ``model``...
+        ``epoch`` (finished epochs), ``history`` (the dict ``History.to_dict()`` gave, or None:
+        ``fit(history=...)`` takes it as it is, ``History.from_dict`` makes a History of it),
+        ``config``, ``model``...
     """
-    from ..training.history import History
-
     header, arrays = read_archive(path, CHECKPOINT_FORMAT)
     if model is None:
         model = build(header["architecture"])
@@ -131,6 +142,5 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, rngs=None):
             if state is None:
                 raise ValueError(f"checkpoint {path!r} holds no {what} state")
             obj.load_state_dict(state)
-    history = None if header["history"] is None else History.from_dict(header["history"])
-    return Checkpoint(model=model, epoch=header["epoch"], history=history, config=header["config"],
+    return Checkpoint(model=model, epoch=header["epoch"], history=header["history"], config=header["config"],
                       rng_states=saved_rngs, optimizer_state=opt_state, schedule_state=sched_state)

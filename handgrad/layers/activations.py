@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import backend
 from .._checks import check_array
+from ..functional.activation_math import sigmoid
 from .base import Layer
 
 
@@ -48,12 +49,6 @@ def _check_slope(value, owner):
     if not np.isfinite(value):
         raise ValueError(f"{owner} expected a finite negative_slope, got {value}")
     return float(value)
-
-
-def sigmoid(x):
-    """Logistic function of a float array without overflow: both branches use exp(-|x|)."""
-    e = np.exp(-np.abs(x))                            # in (0, 1]
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
 
 class LeakyReLU(Layer):

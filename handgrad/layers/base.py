@@ -9,11 +9,16 @@ A layer is an object with
 Parameters are ``Parameter`` attributes; sub-layers are ``Layer`` attributes (or the
 items of a ``Sequential``). ``parameters()`` names them with dotted paths such as
 ``"0.weight"``; optimizers and save/load are keyed by these names.
+
+A layer instance appears once in a model: it keeps the cache of one forward pass, so a
+second use would overwrite what the first one's backward needs. ``Sequential`` (and
+``fit``) refuse a model that holds the same instance twice (:func:`check_distinct_layers`).
 """
 
 import numpy as np
 
 from ..parameter import Parameter
+from ..summary import print_summary
 
 
 class Layer:
@@ -133,8 +138,7 @@ class Layer:
         return ""
 
     def summary(self, input_shape):
-        """Print and return the per-layer output shapes, parameters and MACs (see training.summary)."""
-        from ..training.summary import print_summary
+        """Print and return the per-layer output shapes, parameters and MACs (see :mod:`handgrad.summary`)."""
         return print_summary(self, input_shape)
 
     def __repr__(self):
@@ -149,10 +153,34 @@ class Layer:
         return "\n".join(lines) + "\n)"
 
 
+def check_distinct_layers(model, owner):
+    """Raise ValueError when one layer instance appears twice in ``model``'s tree.
+
+    A layer keeps the cache of its last forward pass (one cache, not a stack), so a layer
+    used at two places of a model would hand its first use's backward the second use's
+    cache: a wrong gradient. Each use needs its own instance.
+    """
+    seen = {}
+
+    def walk(layer, name):
+        if id(layer) in seen:
+            raise ValueError(
+                f"{owner}: the same {type(layer).__name__}({layer.extra_repr()}) instance is used twice "
+                f"in one model, at {seen[id(layer)]!r} and {name!r}; a layer keeps the cache of one "
+                f"forward pass, so give each use its own layer (copy.deepcopy(layer) starts from the "
+                f"same weights; sharing weights between two places is not supported)")
+        seen[id(layer)] = name
+        for child_name, child in layer.named_children():
+            walk(child, f"{name}.{child_name}" if name != "<model>" else child_name)
+
+    walk(model, "<model>")
+
+
 class Sequential(Layer):
     """Layers applied one after another; backward runs them in reverse.
 
     Parameters are named by position: ``"0.weight"``, ``"2.bias"``, ...
+    Each layer instance may appear once (a ValueError names a repeated one).
 
     Examples
     --------
@@ -174,6 +202,7 @@ class Sequential(Layer):
                     f"Sequential expected Layer instances, got {type(layer).__name__} at position {i}"
                 )
         self.layers = list(layers)
+        check_distinct_layers(self, "Sequential")
 
     def named_children(self):
         for i, layer in enumerate(self.layers):
@@ -199,6 +228,11 @@ class Sequential(Layer):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.append expected a Layer, got {type(layer).__name__}")
         self.layers.append(layer)
+        try:
+            check_distinct_layers(self, "Sequential.append")
+        except ValueError:
+            self.layers.pop()
+            raise
         return self
 
     def __getitem__(self, i):

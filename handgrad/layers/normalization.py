@@ -1,10 +1,8 @@
 """Batch normalization over every axis but the channel axis (1). Math: docs/batchnorm.md."""
 
-import numbers
-
 import numpy as np
 
-from .._checks import as_dtype, as_rng, check_input, check_positive_int, check_probability
+from .._checks import as_dtype, as_rng, check_input, check_positive_int, check_probability, check_real
 from ..init import Constant, make_parameter
 from .base import Layer
 
@@ -25,9 +23,7 @@ class _BatchNorm(Layer):
         super().__init__()
         owner = type(self).__name__
         self.num_features = check_positive_int(num_features, "num_features", owner)
-        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
-            raise ValueError(f"{owner} expected eps > 0, got {eps!r}")
-        self.eps = float(eps)
+        self.eps = check_real(eps, "eps", owner, low=0.0, low_open=True)   # TypeError for a non-number
         self.momentum = check_probability(momentum, "momentum", owner, include_one=True)
         self.affine = bool(affine)
         self.dtype = as_dtype(dtype)

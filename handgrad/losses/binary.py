@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..layers.activations import sigmoid
+from ..functional.activation_math import sigmoid
 from .base import Loss, check_prediction, same_shape_target
 
 

@@ -8,7 +8,7 @@ from .fast_cnn import fast_cnn
 from .keras_cnn import keras_mnist_cnn
 from .lenet import lenet5
 from .mlp import mlp
-from .shapes import shapes_regressor
+from .shapes_regressor import shapes_regressor
 from .three_conv import three_conv_net
 from .vgg import vgg_small
 

@@ -9,6 +9,7 @@ hooks also get that batch's / epoch's record (``logs``). Setting
 import math
 import os
 
+from ..io.checkpoint import save_checkpoint
 
 
 class Callback:
@@ -98,8 +99,6 @@ class ModelCheckpoint(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
 
     def on_epoch_end(self, state, logs):
-        from ..io import save_checkpoint
-
         if self.save_best_only:
             value = _monitored(logs, self.monitor, "ModelCheckpoint")
             if not _improved(value, self.best, self.mode):

@@ -4,7 +4,8 @@
 
 1. set up: loaders, history, progress output, callbacks;
 2. per epoch, in training mode, per batch: zero the gradients, forward, loss, backward,
-   (optionally clip), optimizer step, per-step schedule, running figures;
+   optimizer step (which clips the gradients when the optimizer has ``max_grad_norm``),
+   per-step schedule, running figures;
 3. at the epoch's end: training metrics, validation in eval mode, the epoch schedule,
    the History record, callbacks (which may stop training).
 
@@ -20,9 +21,11 @@ import numpy as np
 
 from .._checks import as_rng, check_positive_int
 from ..data import DataLoader, to_float
-from ..layers import DataParallel
-from ..optim import ReduceLROnPlateau, clip_grad_norm
+from ..layers.base import check_distinct_layers
+from ..optim import ReduceLROnPlateau
+from ..parameter import model_dtype
 from .callbacks import Callback
+from .data_parallel import DataParallel
 from .history import History
 from .metrics import compute_metrics, labels
 from .progress import Progress
@@ -43,11 +46,6 @@ class FitState:
     epoch: int = 0
     stop_training: bool = False
     extra: dict = field(default_factory=dict)
-
-
-def model_dtype(model):
-    params = list(model.parameters().values())
-    return params[0].dtype if params else np.dtype(np.float32)
 
 
 def as_loader(data, batch_size, *, shuffle, rng, dtype, what):
@@ -81,15 +79,26 @@ def generators(train_data, rng=None):
     return out
 
 
+def _kept(batch_array):
+    """A copy of an output or target batch, kept for the epoch's metrics.
+
+    A layer never writes into an array it returned earlier, but a model's output may be a view
+    of its input (``Flatten`` or ``Dropout`` in eval mode pass their input on), and a loader
+    may refill the arrays it yields: without a copy the kept batches could change under us.
+    """
+    return np.array(batch_array, copy=True)
+
+
 def _diverged(what, epoch, step, loader, optimizer):
     return TrainingError(
         f"training diverged at epoch {epoch + 1}, step {step + 1} of {len(loader)}: {what}; try a "
-        f"lower learning rate (now {optimizer.lr:g}), max_grad_norm=, or check the inputs for NaN")
+        f"lower learning rate (now {optimizer.lr:g}), the optimizer's max_grad_norm=, or check the "
+        f"inputs for NaN")
 
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, max_grad_norm=None, start_epoch=0, history=None, workers=1):
+        verbose=None, rng=None, start_epoch=0, history=None, workers=1):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -97,6 +106,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     model : Layer
     loss : loss object (``forward(outputs, targets) -> float``, ``backward()``)
     optimizer : optimizer over ``model.parameters()`` (``zero_grad()``, ``step()``, ``lr``)
+        Gradient clipping is the optimizer's: ``SGD(..., max_grad_norm=1.0)``.
     train_data, val_data : loader or ``(x, y)`` tuple
         A tuple is batched by ``handgrad.data.DataLoader`` (shuffled with ``rng`` for
         training); ``batch_size`` is then required.
@@ -110,13 +120,13 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     verbose : None, True or False (see :mod:`handgrad.training.progress`)
     rng : Generator or int, optional
         Shuffles a tuple ``train_data``; saved in checkpoints.
-    max_grad_norm : float, optional
-        Clip the joint gradient norm before each step.
-    start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`).
+    start_epoch, history : resume an interrupted run (see :func:`handgrad.load_checkpoint`);
+        ``history`` is a History or its dict form (a checkpoint's ``history``).
     workers : int
         Threads that each run forward and backward on a slice of every batch
-        (:class:`handgrad.layers.DataParallel`; batch norm then normalizes per slice).
-        1 (default) runs the model as it is.
+        (:class:`handgrad.training.DataParallel`; batch norm then normalizes per slice).
+        1 (default) runs the model as it is, on this thread. Either way a step is
+        ``DataParallel.forward_backward``: forward, loss, backward.
 
     Raises
     ------
@@ -128,6 +138,7 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     if schedule_interval not in ("epoch", "step"):
         raise ValueError(f"fit expected schedule_interval 'epoch' or 'step', got {schedule_interval!r}")
     epochs = check_positive_int(epochs, "epochs", "fit")
+    check_distinct_layers(model, "fit")                  # one cache per layer: each used once
     for cb in callbacks:
         if not isinstance(cb, Callback):
             raise TypeError(f"fit expected Callback instances in callbacks, got {type(cb).__name__}")
@@ -137,11 +148,13 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     rng = as_rng(rng) if rng is not None or isinstance(train_data, tuple) else None
     dtype = model_dtype(model)
     train_loader = as_loader(train_data, batch_size, shuffle=True, rng=rng, dtype=dtype, what="train_data")
-    history = history if history is not None else History()
+    if history is None or isinstance(history, dict):
+        history = History.from_dict(history or {})
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
-    params = list(model.parameters().values())
-    net = DataParallel(model, workers) if workers != 1 else model    # runs forward/backward
+    # runs each step: forward, loss, backward; with workers=1 the model itself on this thread,
+    # otherwise a replica per slice of the batch in threads (DataParallel.forward_backward)
+    net = DataParallel(model, workers)
     count_correct = any(m == "accuracy" for m in metrics)
     for cb in callbacks:
         cb.on_train_begin(state)
@@ -157,19 +170,11 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
             outputs, targets, loss_sum, seen = [], [], 0.0, 0
             for step, (x, y) in enumerate(train_loader):
                 optimizer.zero_grad()
-                if net is model:
-                    out = net.forward(x)                         # (N, ...) scores or values
-                    value = float(loss.forward(out, y)) if np.isfinite(out).all() else math.nan
-                else:                                            # workers: loss and backward per shard
-                    out, value = net.forward_backward(x, y, loss)
+                out, value = net.forward_backward(x, y, loss)    # out: (N, ...) scores or values
                 if not math.isfinite(value):                     # NaN as well when the output is not finite
                     what = (f"the loss is {value}" if np.isfinite(out).all()
                             else "the model's output holds NaN or inf")
                     raise _diverged(what, epoch, step, train_loader, optimizer)
-                if net is model:                                 # the data needs no dL/dx
-                    net.backward_params(loss.backward())
-                if max_grad_norm is not None:
-                    clip_grad_norm(params, max_grad_norm)
                 optimizer.step()
                 if schedule is not None and schedule_interval == "step":
                     schedule.step()
@@ -177,8 +182,8 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                 # running figures: per-step history, progress bar, callbacks
                 n = len(x)
                 loss_sum, seen = loss_sum + value * n, seen + n
-                outputs.append(out.copy())                       # copies: layers and loaders may
-                targets.append(np.array(y, copy=True))           # reuse their buffers next step
+                outputs.append(_kept(out))
+                targets.append(_kept(y))
                 correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
                 progress.batch_end(n, value, correct)
                 history.append_step({"epoch": epoch, "step": step, "loss": value, "lr": optimizer.lr})
@@ -226,8 +231,8 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
             if loss is not None:
                 loss_sum += float(loss.forward(out, y)) * len(x)
             seen += len(x)
-            outputs.append(out)
-            targets.append(y)
+            outputs.append(_kept(out))
+            targets.append(_kept(y))
     finally:
         model.train(was_training)
     if seen == 0:

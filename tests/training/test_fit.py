@@ -98,12 +98,12 @@ def test_schedule_stepped_per_epoch_and_per_step():
     assert h.steps[-1]["lr"] == 0.025
 
 
-def test_max_grad_norm_clips_the_step():
+def test_the_optimizers_max_grad_norm_clips_the_step_in_fit():
     model, opt, loader, _ = _setup(momentum=0.0)
+    opt.max_grad_norm = 1e-3                       # clipping has one place: the optimizer's step
     before = model.state_dict()
     x, y = next(iter(loader))
-    fit(model, CrossEntropyLoss(), opt, DataLoader(x, y, len(x)), epochs=1,
-        max_grad_norm=1e-3, verbose=False)
+    fit(model, CrossEntropyLoss(), opt, DataLoader(x, y, len(x)), epochs=1, verbose=False)
     change = math.sqrt(sum(np.sum((p.data - before[k]) ** 2) for k, p in model.parameters().items()))
     assert change == pytest.approx(opt.lr * 1e-3, rel=1e-3)
 

@@ -12,7 +12,7 @@ from handgrad.losses import CrossEntropyLoss
 from handgrad.io import HandgradFileError, architecture, register_layer
 from handgrad.io import registry as registry_module
 from handgrad.io.registry import LAYER_NAMES
-from handgrad.training import ModelCheckpoint, fit, generators
+from handgrad.training import History, ModelCheckpoint, fit, generators
 
 from ..cases import all_cases
 from .helpers import blobs, mlp
@@ -212,9 +212,9 @@ def _run(tmp_path, epochs, *, recipe="sgd-steplr", interrupt_after=None, resume_
         ckpt = hg.load_checkpoint(resume_from, model, opt, sched, rngs=generators(loader))
         start, history = ckpt.epoch, ckpt.history
     callbacks = [ModelCheckpoint(tmp_path / "ckpt-{epoch}.npz", save_best_only=False)]
-    fit(model, CrossEntropyLoss(), opt, loader, epochs=interrupt_after or epochs, schedule=sched,
-        schedule_interval=interval, callbacks=callbacks, verbose=False, start_epoch=start, history=history,
-        workers=workers)
+    history = fit(model, CrossEntropyLoss(), opt, loader, epochs=interrupt_after or epochs, schedule=sched,
+                  schedule_interval=interval, callbacks=callbacks, verbose=False, start_epoch=start,
+                  history=history, workers=workers)
     return model, history
 
 
@@ -227,14 +227,14 @@ def test_resume_after_interruption_is_exact(tmp_path, recipe, workers):
                             resume_from=tmp_path / "b" / "ckpt-1.npz")
     for k, v in full.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[k], v, err_msg=k)
-    uninterrupted = hg.load_checkpoint(tmp_path / "a" / "ckpt-3.npz").history
+    uninterrupted = History.from_dict(hg.load_checkpoint(tmp_path / "a" / "ckpt-3.npz").history)
     assert history["loss"] == uninterrupted["loss"] and history["lr"] == uninterrupted["lr"]
 
 
 def test_checkpoint_contents(tmp_path):
     model, _ = _run(tmp_path, epochs=2)
     ckpt = hg.load_checkpoint(tmp_path / "ckpt-2.npz")
-    assert ckpt.epoch == 2 and len(ckpt.history) == 2
+    assert ckpt.epoch == 2 and len(ckpt.history["epochs"]) == 2
     assert sorted(ckpt.rng_states) == ["data", "layer:1"]
     assert ckpt.schedule_state["type"] == "StepLR" and ckpt.schedule_state["last_step"] == 2
     assert ckpt.optimizer_state["step"] == 2 * 8                     # 2 epochs of 8 batches

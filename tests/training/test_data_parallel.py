@@ -8,7 +8,7 @@ from handgrad._blas import blas_threads, get_blas_threads
 from handgrad.data import DataLoader
 from handgrad.losses import CrossEntropyLoss, MSELoss
 from handgrad.optim import SGD
-from handgrad.training import fit
+from handgrad.training import DataParallel, fit
 
 F64 = dict(dtype=np.float64)
 
@@ -33,7 +33,7 @@ def test_forward_and_gradients_equal_the_single_threaded_model(batch, workers):
     x = rng.standard_normal((batch, 2, 8, 8))
     g = rng.standard_normal((batch, 5))
     single, wrapped = _cnn(1), _cnn(1)
-    dp = L.DataParallel(wrapped, workers)
+    dp = DataParallel(wrapped, workers)
 
     y1, y2 = single.forward(x), dp.forward(x)
     np.testing.assert_allclose(y2, y1, rtol=1e-12, atol=1e-14)
@@ -49,7 +49,7 @@ def test_gradients_accumulate_like_any_layer_and_replicas_see_updated_weights():
     rng = np.random.default_rng(2)
     x, g = rng.standard_normal((6, 2, 8, 8)), rng.standard_normal((6, 5))
     single, wrapped = _cnn(3), _cnn(3)
-    dp = L.DataParallel(wrapped, 2)
+    dp = DataParallel(wrapped, 2)
     for _ in range(2):                                  # two backwards without zero_grad: sums
         single.forward(x), single.backward(g)
         dp.forward(x), dp.backward(g)
@@ -73,7 +73,7 @@ def test_forward_backward_equals_forward_loss_backward(loss, batch, workers):
     v1 = loss.forward(y1, t)
     single.backward(loss.backward())
     loss._cache = None
-    y2, v2 = L.DataParallel(wrapped, workers).forward_backward(x, t, loss)
+    y2, v2 = DataParallel(wrapped, workers).forward_backward(x, t, loss)
     np.testing.assert_allclose(y2, y1, rtol=1e-12, atol=1e-14)
     assert v2 == pytest.approx(v1, rel=1e-12)
     for k, g in _grads(single).items():
@@ -85,7 +85,7 @@ def test_forward_backward_reports_non_finite_outputs_and_falls_back_for_other_lo
     rng = np.random.default_rng(14)
     x = rng.standard_normal((6, 2, 8, 8))
     x[5, 0, 0, 0] = np.nan                               # the second shard's outputs turn NaN
-    out, value = L.DataParallel(_cnn(15), 2).forward_backward(x, rng.integers(0, 5, 6), CrossEntropyLoss())
+    out, value = DataParallel(_cnn(15), 2).forward_backward(x, rng.integers(0, 5, 6), CrossEntropyLoss())
     assert np.isnan(value) and np.isnan(out[5]).all() and np.isfinite(out[:3]).all()
 
     class Halved:                                        # a duck-typed loss: the plain path
@@ -102,7 +102,7 @@ def test_forward_backward_reports_non_finite_outputs_and_falls_back_for_other_lo
     single, wrapped = _cnn(16), _cnn(16)
     single.forward(x)
     single.backward(0.5 * t)
-    _, value = L.DataParallel(wrapped, 2).forward_backward(x, t, halved)
+    _, value = DataParallel(wrapped, 2).forward_backward(x, t, halved)
     assert value == pytest.approx(0.5 * np.sum(single.forward(x) * t), rel=1e-12)
     for k, g in _grads(single).items():
         np.testing.assert_allclose(wrapped.parameters()[k].grad, g, rtol=1e-11, atol=1e-13, err_msg=k)
@@ -127,7 +127,7 @@ def test_batchnorm_normalizes_per_shard_and_averages_running_statistics():
     rng = np.random.default_rng(7)
     x = rng.standard_normal((8, 3)) * 2 + 1
     bn, ref = L.BatchNorm1d(3, **F64), L.BatchNorm1d(3, **F64)
-    y = L.DataParallel(bn, 2).forward(x)
+    y = DataParallel(bn, 2).forward(x)
     halves = [ref.forward(x[:4]).copy(), L.BatchNorm1d(3, **F64).forward(x[4:])]
     np.testing.assert_allclose(y, np.concatenate(halves), rtol=1e-12)
     # the mean of the replicas' running means is the whole batch's update (equal shards)
@@ -141,14 +141,14 @@ def test_dropout_masks_differ_between_shards_and_repeat_for_a_seed():
     outs = []
     for _ in range(2):
         model = L.Sequential(L.Flatten(), L.Dropout(0.5, rng=11))
-        outs.append(L.DataParallel(model, 2).forward(x))
+        outs.append(DataParallel(model, 2).forward(x))
     np.testing.assert_array_equal(outs[0], outs[1])
     assert not np.array_equal(outs[0][:4], outs[0][4:])      # replica 1 has its own masks
 
 
 def test_eval_mode_reaches_the_replicas():
     model = _cnn(8, dropout=0.5)
-    dp = L.DataParallel(model, 2)
+    dp = DataParallel(model, 2)
     x = np.random.default_rng(9).standard_normal((6, 2, 8, 8))
     dp.forward(x)
     dp.eval()
@@ -158,11 +158,11 @@ def test_eval_mode_reaches_the_replicas():
 
 def test_bad_arguments_and_backward_before_forward():
     with pytest.raises(ValueError, match="workers to be a positive int, got 0"):
-        L.DataParallel(_cnn(0), 0)
+        DataParallel(_cnn(0), 0)
     with pytest.raises(TypeError, match="expected a Layer to wrap, got list"):
-        L.DataParallel([L.ReLU()], 2)
+        DataParallel([L.ReLU()], 2)
     with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward"):
-        L.DataParallel(_cnn(0), 2).backward(np.zeros((2, 5)))
+        DataParallel(_cnn(0), 2).backward(np.zeros((2, 5)))
 
 
 def test_blas_threads_restores_the_previous_count():

@@ -37,8 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._blas import blas_threads
+from ..layers.base import Layer
 from ..losses.base import Loss
-from .base import Layer
 
 
 class DataParallel(Layer):
@@ -132,6 +132,15 @@ class DataParallel(Layer):
                 own[...] = np.mean([own, *others], axis=0)
 
     def backward(self, grad_out):
+        dxs = self._backward(grad_out, "backward")
+        return dxs[0] if len(dxs) == 1 else np.concatenate(dxs)
+
+    def backward_params(self, grad_out):
+        self._backward(grad_out, "backward_params")
+
+    def _backward(self, grad_out, method):
+        """Each replica's ``method`` (``backward`` or ``backward_params``) on its slice of
+        ``grad_out``, then the replicas' parameter gradients summed into the model's."""
         sizes = self._saved()
         count = len(sizes)
         replicas = self._replicas[:count]
@@ -139,12 +148,10 @@ class DataParallel(Layer):
         def backward(i, g):
             if i:
                 replicas[i].zero_grad()             # in the worker: replica grads are its own
-            return replicas[i].backward(g)
+            return getattr(replicas[i], method)(g)
         dxs = self._run(backward, grads)
         self._sum_grads(count)
-        if dxs[0] is None:                              # the first layer skips its input gradient
-            return None
-        return dxs[0] if count == 1 else np.concatenate(dxs)
+        return dxs
 
     def forward_backward(self, x, target, loss):
         """One training pass: outputs, loss and gradients of a batch, with the workers
@@ -154,8 +161,9 @@ class DataParallel(Layer):
         ``loss``) and backward of that loss scaled by the shard's share of the batch, so no
         thread waits for the others between forward and backward. For a loss that is a mean
         (or a sum) of per-sample terms, as every handgrad loss is, the gradients equal those
-        of ``loss.forward(self.forward(x), target)`` followed by ``self.backward(loss.backward())``;
-        other loss objects take exactly that path. Parameter gradients accumulate as with
+        of ``loss.forward(self.forward(x), target)`` followed by ``self.backward(loss.backward())``.
+        With one worker (``fit``'s default) or another kind of loss object, that plain pass is
+        what runs: forward, loss, backward of the whole batch. Parameter gradients accumulate as with
         ``backward``; the input gradient is not returned.
 
         Returns ``(outputs, value)``: the outputs of the whole batch and the loss. When some

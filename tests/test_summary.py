@@ -1,7 +1,7 @@
 import numpy as np
 
 import handgrad as hg
-from handgrad.training import summary
+from handgrad.summary import summary
 
 
 def test_mlp_params_and_macs_by_hand(capsys):
@@ -73,3 +73,37 @@ def test_three_conv_net_params_and_macs_by_hand():
     pools = 16 * 14 * 14 * 9 + 32 * 7 * 7 * 9
     linears = 3136 * 100 + 100 * 10
     assert s.total_macs == convs + pools + linears == 2276168
+
+
+class _Residual(hg.Layer):
+    """A container that is not a Sequential: y = x + f(x), with f a child Sequential."""
+
+    def __init__(self, f):
+        super().__init__()
+        self.f = f
+
+    def forward(self, x):
+        return x + self.f.forward(x)
+
+    def backward(self, grad_out):
+        return grad_out + self.f.backward(grad_out)
+
+
+def test_any_container_is_walked_through_its_children():
+    rng = np.random.default_rng(0)
+    net = hg.Sequential(hg.Linear(6, 4, rng=rng),
+                        _Residual(hg.Sequential(hg.Linear(4, 4, rng=rng), hg.Tanh())),
+                        hg.Linear(4, 2, rng=rng))
+    forward = net.layers[1].f.layers[0].forward
+    s = summary(net, (6,))
+    assert [r.name for r in s.rows] == ["0", "1.f.0", "1.f.1", "2"]
+    assert [r.params for r in s.rows] == [28, 20, 0, 10]
+    assert [r.macs for r in s.rows] == [24, 16, 0, 8]
+    assert s.total_params == net.num_parameters() == 58
+    assert "forward" not in vars(net.layers[0])                   # the observers are gone
+    assert net.layers[1].f.layers[0].forward == forward
+
+
+def test_a_single_layer_is_its_own_row():
+    s = summary(hg.Linear(3, 2, rng=0), (3,))
+    assert [(r.name, r.params, r.macs) for r in s.rows] == [("Linear", 8, 6)]

@@ -14,7 +14,7 @@ def shapes_regressor(num_outputs=3, in_channels=1, image_size=64, widths=(16, 32
     Regression needs no softmax: the head outputs ``num_outputs`` real numbers, trained with
     a mean squared error on the (standardized) targets of the shapes data set: by default the
     count and the rotation as (cos k*angle, sin k*angle), the first 3 columns of
-    :data:`handgrad.data.shapes.REGRESSION_COLUMNS` (fitting all 9 columns measured 93.9%
+    :data:`handgrad.data.synthetic_shapes.REGRESSION_COLUMNS` (fitting all 9 columns measured 93.9%
     exact counts instead), for 64x64 images, whose feature maps go
     16x32x32 -> 32x16x16 -> 64x8x8 -> 64x4x4 -> 1024 -> 128 -> 3.
 

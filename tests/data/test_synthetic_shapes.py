@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from handgrad import data
-from handgrad.data import shape_render, shapes
-from handgrad.data.shapes import SHAPES, SYMMETRY
+from handgrad.data import shape_render
+from handgrad.data import synthetic_shapes as shapes
+from handgrad.data.synthetic_shapes import SHAPES, SYMMETRY
 
 SIZE = 64
 
