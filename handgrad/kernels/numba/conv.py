@@ -42,19 +42,29 @@ def unfold(x, k, s, d, p, o, cols):
         c, j = r // K, r % K
         j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
         lo, hi = _span(W, o[2], s[2], j2, d[2], p[2])
+        shift = j2 * d[2] - p[2]
+        row = cols[r]
         for n in range(N):
+            plane = x[n, c]
             for a in range(o[0]):
                 i0 = a * s[0] + j0 * d[0] - p[0]
                 for b in range(o[1]):
                     i1 = b * s[1] + j1 * d[1] - p[1]
                     at = n * OUT + (a * o[1] + b) * o[2]
                     if i0 < 0 or i0 >= D or i1 < 0 or i1 >= H:
-                        cols[r, at:at + o[2]] = 0
+                        for e in range(o[2]):
+                            row[at + e] = 0
                         continue
-                    cols[r, at:at + lo] = 0
-                    for e in range(lo, hi):
-                        cols[r, at + e] = x[n, c, i0, i1, e * s[2] + j2 * d[2] - p[2]]
-                    cols[r, at + hi:at + o[2]] = 0
+                    line = plane[i0, i1]
+                    for e in range(lo):
+                        row[at + e] = 0
+                    if s[2] == 1:                                  # a contiguous run: a copy
+                        row[at + lo:at + hi] = line[lo + shift:hi + shift]
+                    else:
+                        for e in range(lo, hi):
+                            row[at + e] = line[e * s[2] + shift]
+                    for e in range(hi, o[2]):
+                        row[at + e] = 0
 
 
 @kernel
@@ -65,11 +75,13 @@ def fold(dcols, k, s, d, p, o, dx):
     OUT = o[0] * o[1] * o[2]
     for q in prange(N * C):
         n, c = q // C, q % C
-        dx[n, c] = 0
+        plane = dx[n, c]
+        plane[:] = 0
         for j in range(K):
-            r = c * K + j
+            row = dcols[c * K + j]
             j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
             lo, hi = _span(W, o[2], s[2], j2, d[2], p[2])
+            shift = j2 * d[2] - p[2]
             for a in range(o[0]):
                 i0 = a * s[0] + j0 * d[0] - p[0]
                 if i0 < 0 or i0 >= D:
@@ -79,8 +91,12 @@ def fold(dcols, k, s, d, p, o, dx):
                     if i1 < 0 or i1 >= H:
                         continue
                     at = n * OUT + (a * o[1] + b) * o[2]
-                    for e in range(lo, hi):
-                        dx[n, c, i0, i1, e * s[2] + j2 * d[2] - p[2]] += dcols[r, at + e]
+                    line = plane[i0, i1]
+                    if s[2] == 1:                                  # a contiguous run
+                        line[lo + shift:hi + shift] += row[at + lo:at + hi]
+                    else:
+                        for e in range(lo, hi):
+                            line[e * s[2] + shift] += row[at + e]
 
 
 @kernel
@@ -110,7 +126,8 @@ def _geometry(x_shape, k, stride, pads, dilation):
     out = conv_output_shape(x_shape[2:], k, stride, pads, dilation)
     shape3, k3, s3, d3, p3, o3 = as_3d(x_shape, k, stride, dilation, pads, out)
     p3 = tuple(p0 for p0, _ in p3)
-    return out, shape3, np.array(k3), np.array(s3), np.array(d3), np.array(p3), np.array(o3)
+    # plain tuples: passed by value, so the compiler keeps them in registers (arrays could alias)
+    return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups):

@@ -18,26 +18,38 @@ from ._spatial import as_3d
 
 @kernel
 def _max_forward(x, k, s, p, y, arg):
-    """y[q, o] = max over window o of plane q of x (N*C, D, H, W); arg = its flat index."""
+    """y[q, o] = max over window o of plane q of x (N*C, D, H, W); arg = its flat index.
+
+    The scan visits the window's samples inside the input in row-major order and keeps
+    the first maximum (the first NaN), as np.argmax does over the ``-inf``-padded window.
+    A window whose maximum is ``-inf`` and whose first tap is padding keeps that tap:
+    ``arg = -1``.
+    """
     Q, D, H, W = x.shape
     O0, O1, O2 = y.shape[1:]
     for q in prange(Q):
+        plane = x[q]
         for a in range(O0):
+            s0 = a * s[0] - p[0]
+            lo0, hi0 = max(s0, 0), min(s0 + k[0], D)
             for b in range(O1):
+                s1 = b * s[1] - p[1]
+                lo1, hi1 = max(s1, 0), min(s1 + k[1], H)
                 for e in range(O2):
-                    best, where, first = -np.inf, -1, True
-                    for j0 in range(k[0]):
-                        i0 = a * s[0] + j0 - p[0]
-                        for j1 in range(k[1]):
-                            i1 = b * s[1] + j1 - p[1]
-                            for j2 in range(k[2]):
-                                i2 = e * s[2] + j2 - p[2]
-                                inside = 0 <= i0 < D and 0 <= i1 < H and 0 <= i2 < W
-                                v = x[q, i0, i1, i2] if inside else -np.inf
-                                # the first maximum (first NaN) in scan order, as np.argmax
-                                if first or v > best or (v != v and best == best):
-                                    best, first = v, False
-                                    where = (i0 * H + i1) * W + i2 if inside else -1
+                    s2 = e * s[2] - p[2]
+                    lo2, hi2 = max(s2, 0), min(s2 + k[2], W)
+                    best = plane[lo0, lo1, lo2]
+                    where = (lo0 * H + lo1) * W + lo2
+                    for i0 in range(lo0, hi0):
+                        for i1 in range(lo1, hi1):
+                            line = plane[i0, i1]
+                            for i2 in range(lo2, hi2):
+                                v = line[i2]
+                                if v > best or (v != v and best == best):
+                                    best = v
+                                    where = (i0 * H + i1) * W + i2
+                    if best == -np.inf and (s0 < 0 or s1 < 0 or s2 < 0):
+                        where = -1                       # np.argmax's first tap: the padding
                     y[q, a, b, e] = best
                     arg[q, a, b, e] = where
 
@@ -92,8 +104,8 @@ def _planes(x_shape, geom):
     """``(N*C, D, H, W)`` plane shape, and kernel, stride, left padding and output as 3-tuples."""
     shape3, k, s, pads, out = as_3d(x_shape, geom.kernel, geom.stride, geom.pads, geom.out)
     N, C = x_shape[:2]
-    return ((N * C,) + shape3[2:], np.array(k), np.array(s),
-            np.array([p0 for p0, _ in pads]), out)
+    # plain tuples: passed by value, so the compiler keeps them in registers (arrays could alias)
+    return (N * C,) + shape3[2:], tuple(k), tuple(s), tuple(p0 for p0, _ in pads), out
 
 
 def max_pool_forward(x, geom):
