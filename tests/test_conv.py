@@ -289,3 +289,30 @@ def test_stride1_cases_match_loop_reference(nd, k, p, d, groups):
     np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(conv.weight.grad, rdw, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(conv.bias.grad, rdb, rtol=1e-10, atol=1e-12)
+
+
+def test_fit_skips_the_first_layers_input_gradient():
+    """Training never asks the first layer for dL/d(data): its backward_params runs."""
+    from handgrad.losses import CrossEntropyLoss
+    from handgrad.optim import SGD
+    from handgrad.training import fit
+    from handgrad.layers import Flatten, Linear
+
+    calls = []
+
+    class Spy(Conv2d):
+        def backward(self, grad_out):
+            calls.append("backward")
+            return super().backward(grad_out)
+
+        def backward_params(self, grad_out):
+            calls.append("backward_params")
+            return super().backward_params(grad_out)
+
+    rng = np.random.default_rng(0)
+    model = Sequential(Spy(1, 2, 3, rng=rng), ReLU(), Flatten(), Linear(2 * 4 * 4, 3, rng=rng))
+    x = rng.random((8, 1, 6, 6), dtype=np.float32)
+    y = rng.integers(0, 3, 8)
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (x, y), epochs=1,
+        batch_size=4, verbose=False, rng=0)
+    assert calls == ["backward_params", "backward_params"]
