@@ -1,8 +1,8 @@
 """How the kernels are compiled and which threads run them.
 
 :func:`kernel` compiles a loop function twice, lazily: with ``parallel=True`` (its
-``prange`` loop split over Numba's threads) for calls from the main thread, and serially
-for calls from any other thread. Other threads are data-parallel workers
+``prange`` loop split over Numba's threads) for calls from the main thread on large
+arrays, and serially for small arrays and for calls from any other thread. Other threads are data-parallel workers
 (:class:`handgrad.layers.DataParallel`) that already keep every core busy, and some
 threading layers (workqueue) abort when two threads launch parallel kernels at once.
 
@@ -25,8 +25,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 from numba import njit  # noqa: E402  (after the wait policy)
 
 
+#: below this many elements in a kernel's first argument, waking threads costs more than it saves
+PARALLEL_MIN_SIZE = 1 << 15
+
+
 def kernel(fn):
-    """``fn`` compiled parallel (main thread) and serial (other threads), both releasing the GIL."""
+    """``fn`` compiled parallel (main thread, first argument of at least
+    ``PARALLEL_MIN_SIZE`` elements) and serial (otherwise), both releasing the GIL."""
     parallel = njit(parallel=True, cache=True, nogil=True)(fn)
     twin = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + "_serial",
                               fn.__defaults__, fn.__closure__)
@@ -35,7 +40,8 @@ def kernel(fn):
     main = threading.main_thread()
 
     def run(*args):
-        return (parallel if threading.current_thread() is main else serial)(*args)
+        big = args[0].size >= PARALLEL_MIN_SIZE
+        return (parallel if big and threading.current_thread() is main else serial)(*args)
 
     run.__name__, run.__doc__, run.py_func = fn.__name__, fn.__doc__, fn
     return run

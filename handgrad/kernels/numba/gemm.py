@@ -22,7 +22,7 @@ import numpy as np
 
 from ..._blas import blas_threads
 
-_MIN_COLUMNS = 1024                  # smallest chunk worth a thread hand-off
+_MIN_FLOPS = 4e6                     # smallest chunk worth a thread hand-off (about 0.1 ms)
 _pool = {"executor": None, "size": 0}
 
 
@@ -57,8 +57,9 @@ def _run(tasks):
             helper.result()
 
 
-def _chunks(columns):
-    count = max(1, min(4 * numba.get_num_threads(), columns // _MIN_COLUMNS))
+def _chunks(columns, flops):
+    """Column slices: up to four per thread, each worth at least ``_MIN_FLOPS``."""
+    count = int(max(1, min(4 * numba.get_num_threads(), columns, flops // _MIN_FLOPS)))
     edges = np.linspace(0, columns, count + 1).astype(int)
     return [slice(a, b) for a, b in zip(edges[:-1], edges[1:])]
 
@@ -66,7 +67,7 @@ def _chunks(columns):
 def matmul(a, b, out):
     """``out[g] = a[g] @ b[g]`` for each group ``g`` (3-D arrays), split over the columns."""
     tasks = [lambda g=g, cols=cols: np.matmul(a[g], b[g][:, cols], out=out[g][:, cols])
-             for g in range(a.shape[0]) for cols in _chunks(b.shape[2])]
+             for g in range(a.shape[0]) for cols in _chunks(b.shape[2], 2 * a[0].size * b.shape[2])]
     _run(tasks)
     return out
 
@@ -75,7 +76,7 @@ def matmul_nt(a, b, out):
     """``out[g] = a[g] @ b[g].T`` for each group: the sum over the (long) shared axis is
     split into chunks whose partial products are then added."""
     G, M, L = a.shape
-    parts = _chunks(L)
+    parts = _chunks(L, 2 * a[0].size * b.shape[1])
     partial = np.empty((len(parts),) + out.shape, out.dtype)      # (chunks, G, M, P)
     tasks = [lambda g=g, i=i, cols=cols: np.matmul(a[g][:, cols], b[g][:, cols].T, out=partial[i, g])
              for g in range(G) for i, cols in enumerate(parts)]
