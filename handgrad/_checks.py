@@ -3,19 +3,25 @@
 Every message names what was expected and what was received.
 """
 
+import math
 import numbers
 
 import numpy as np
 
 
+#: the floating dtypes handgrad computes in (float16 lacks the range and precision for
+#: training from scratch; longdouble is not portable)
+SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 def as_dtype(dtype, where="dtype"):
-    """Return ``np.dtype(dtype)``, requiring a floating-point type."""
+    """Return ``np.dtype(dtype)``, requiring float32 or float64."""
     try:
         dt = np.dtype(dtype)
     except TypeError as e:
         raise TypeError(f"{where} must be a NumPy floating dtype such as np.float32, got {dtype!r}") from e
-    if not np.issubdtype(dt, np.floating):
-        raise TypeError(f"{where} must be a floating dtype (float32 or float64), got {dt}")
+    if dt not in SUPPORTED_DTYPES:
+        raise TypeError(f"{where} must be float32 or float64, got {dt}")
     return dt
 
 
@@ -100,16 +106,19 @@ def as_rng(rng, owner="rng"):
 
 
 def check_real(value, name, owner, *, low=None, high=None, low_open=False, high_open=False):
-    """Require a real number (not bool) inside an interval; returns it as a float.
+    """Require a finite real number (not bool) inside an interval; returns it as a float.
 
     ``low``/``high`` are the bounds (None: unbounded); ``*_open`` excludes the bound.
+    NaN and +-inf are always refused (an infinite rate or factor is never meant).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{owner} expected {name} to be a number, got {type(value).__name__} {value!r}")
     value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{owner} expected {name} to be a finite number, got {value}")
     too_low = low is not None and (value <= low if low_open else value < low)
     too_high = high is not None and (value >= high if high_open else value > high)
-    if too_low or too_high or value != value:
+    if too_low or too_high:
         left = "-inf" if low is None else f"{low:g}"
         right = "inf" if high is None else f"{high:g}"
         bracket = ("(" if low_open or low is None else "[") + f"{left}, {right}" + (

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from . import optim
+from ._files import atomic_open
 from .data.registry import NAMES as DATASETS
 from .models import MODELS
 
@@ -99,6 +100,7 @@ class TrainConfig:
     val_split: float = 0.0
     seed: int = 0
     workers: int = 1
+    distributed: bool = False
     data_dir: str | None = None
     out: str | None = None
     resume: str | None = None
@@ -125,12 +127,16 @@ class TrainConfig:
         for name in ("limit", "test_limit"):
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
+        if self.distributed and self.workers != 1:
+            raise ValueError(f"--distributed runs one process per rank; drop --workers (got --workers {self.workers})")
         if self.warmup < 0:
             raise ValueError(f"--warmup must be >= 0 (epochs), got {self.warmup}")
         if not 0.0 <= self.val_split < 1.0:
             raise ValueError(f"--val-split must be in [0, 1), got {self.val_split}")
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"--lr must be > 0, got {self.lr}")
+        if self.lr is not None and not 0 < self.lr < float("inf"):
+            raise ValueError(f"--lr must be a finite number > 0, got {self.lr}")
+        if not 0 <= self.weight_decay < float("inf"):
+            raise ValueError(f"--weight-decay must be a finite number >= 0, got {self.weight_decay}")
 
     @property
     def model_name(self):
@@ -152,7 +158,7 @@ class TrainConfig:
         return d
 
     def to_json(self, path):
-        with open(path, "w") as f:
+        with atomic_open(path, "w") as f:
             json.dump(self.to_dict(), f, indent=2)
             f.write("\n")
 

@@ -240,9 +240,10 @@ def test_input_gradients_held_by_caller_are_not_overwritten():
 
 
 @pytest.mark.parametrize("stride,groups", [(1, 1), (2, 1), (1, 2)])
-def test_second_backward_after_one_forward(stride, groups):
-    """The input gradient's product overwrites the unfolded windows kept by forward; a
-    second backward on the same forward must unfold them again, not read dL/dcols."""
+def test_second_backward_after_one_forward_is_refused(stride, groups):
+    """A second backward on one forward would add the weight gradient twice: it is refused
+    (the shared check in layers/base.py) and leaves the gradients of the first as they were;
+    the next forward/backward pair gives the fresh layer's answer."""
     rng = np.random.default_rng(7)
     make = lambda: Conv2d(4, 6, 3, stride=stride, padding=1, groups=groups,
                           rng=np.random.default_rng(1), dtype=F64)
@@ -252,10 +253,14 @@ def test_second_backward_after_one_forward(stride, groups):
     g1, g2 = rng.standard_normal(y.shape), rng.standard_normal(y.shape)
     dx1 = conv.backward(g1).copy()
     w1 = conv.weight.grad.copy()
-    dx2 = conv.backward(g2)
+    with pytest.raises(RuntimeError, match=r"Conv2d.backward\(\) was called twice after one forward"):
+        conv.backward(g2)
+    np.testing.assert_array_equal(conv.weight.grad, w1)
     fresh(x)
     np.testing.assert_allclose(dx1, fresh.backward(g1), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(w1, fresh.weight.grad, rtol=1e-12, atol=1e-12)
+    conv(x)
+    dx2 = conv.backward(g2)
     fresh.zero_grad()
     fresh(x)
     np.testing.assert_allclose(dx2, fresh.backward(g2), rtol=1e-12, atol=1e-12)

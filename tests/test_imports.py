@@ -18,7 +18,8 @@ PACKAGE = "handgrad"
 
 #: the layering, bottom first: a unit may import its own modules and units of lower levels
 LEVELS = [
-    ("handgrad._checks", "handgrad._files", "handgrad._blas"),         # validation, files, BLAS threads
+    ("handgrad._checks", "handgrad._files", "handgrad._blas",          # validation, files, BLAS threads,
+     "handgrad._shards"),                                              # shards of a batch (DataParallel, MPI)
     ("handgrad.parameter", "handgrad.data"),
     ("handgrad.summary", "handgrad.gradcheck",                         # need only the layer contract
      "handgrad.init", "handgrad.functional"),
@@ -28,7 +29,7 @@ LEVELS = [
     ("handgrad.optim",),
     ("handgrad.io",),
     ("handgrad.training",),
-    ("handgrad.config",),
+    ("handgrad.config", "handgrad.distributed"),                       # distributed: MPI ranks around fit
     ("handgrad.commands",),
     ("handgrad.cli",),
     ("handgrad.__main__",),

@@ -75,7 +75,7 @@ def test_same_seed_same_weights():
 def test_errors():
     with pytest.raises(TypeError, match="He expected rng to be a numpy.random.Generator, got int"):
         init.He()((2, 2), 2, 2, 0)
-    with pytest.raises(TypeError, match="floating dtype"):
+    with pytest.raises(TypeError, match="float32 or float64, got int32"):
         init.He()((2, 2), 2, 2, np.random.default_rng(0), np.int32)
     with pytest.raises(TypeError, match="expected an initializer"):
         init.make_parameter("he", (2, 2), 2, 2, np.random.default_rng(0), np.float32, "Linear")

@@ -61,3 +61,28 @@ def test_gradcheck(case):
     x = case.input(rng, np.float64)
     report = gradcheck(layer, x, rng=rng, **case.gradcheck_kwargs)
     assert report.passed
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_backward_checks_grad_out_and_call_order(case):
+    """The shared checks of layers/base.py, for every layer: grad_out of the last output's
+    shape and dtype, and one backward per forward. A refused call changes no gradient."""
+    rng = np.random.default_rng(0)
+    layer = case.make(rng, np.float32)
+    y = layer(case.input(rng, np.float32))
+    name = type(layer).__name__
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    wrong_shape = np.zeros(y.shape[:-1] + (y.shape[-1] + 1,), np.float32)
+    with pytest.raises(ValueError, match=rf"{name}.backward expected grad_out of shape"):
+        layer.backward(wrong_shape)
+    with pytest.raises(TypeError, match=rf"{name}.backward expected grad_out of dtype float32 .*got float64"):
+        layer.backward(g.astype(np.float64))
+    with pytest.raises(TypeError, match=rf"{name}.backward expected grad_out to be a NumPy array"):
+        layer.backward(g.tolist())
+    layer.zero_grad()
+    layer.backward(g)                                   # the refused calls did not disarm it
+    grads = {n: p.grad.copy() for n, p in layer.parameters().items()}
+    with pytest.raises(RuntimeError, match=rf"{name}.backward\(\) was called twice after one forward"):
+        layer.backward(g)
+    for n, p in layer.parameters().items():
+        np.testing.assert_array_equal(p.grad, grads[n], err_msg=n)

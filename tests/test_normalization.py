@@ -131,7 +131,7 @@ def test_bad_input(layer, x, error, match):
     ({"num_features": 2, "eps": 0}, ValueError, r"BatchNorm\dd expected eps in \(0, inf\), got 0.0"),
     ({"num_features": 2, "eps": "1e-5"}, TypeError, r"BatchNorm\dd expected eps to be a number, got str '1e-5'"),
     ({"num_features": 2, "momentum": 1.5}, ValueError, r"momentum in \[0, 1\]"),
-    ({"num_features": 2, "dtype": np.int32}, TypeError, "floating dtype"),
+    ({"num_features": 2, "dtype": np.int32}, TypeError, "float32 or float64, got int32"),
 ], ids=["zero-features", "float-features", "eps", "eps-type", "momentum", "dtype"])
 def test_bad_hyperparameters(kwargs, error, match):
     with pytest.raises(error, match=match):

@@ -36,31 +36,31 @@ HAND_CASES = [
     # betas .5: m1 = [.25, .5], v1 = [.125, .5]; m^ = [.5, 1], sqrt v^ = [.5, 1] -> w1 = w0 - .1 [1, 1]
     # g2 = [-.5, 1]: m2 = [-.125, .75], v2 = [.1875, .75]; /0.75: m^ = [-1/6, 1], sqrt v^ = [.5, 1]
     # -> w2 = w1 - .1 [-1/3, 1]
-    ("adam", Adam, [G, [-0.5, 1.0]], dict(lr=0.1, betas=(0.5, 0.5), eps=0.0), [0.9 + 0.1 / 3, -2.2]),
+    ("adam", Adam, [G, [-0.5, 1.0]], dict(lr=0.1, betas=(0.5, 0.5), eps=1e-300), [0.9 + 0.1 / 3, -2.2]),
     # L2: g = G + 1.0 w0 = [1.5, -1.0]; the first Adam step is lr * sign(g)
-    ("adam-wd", Adam, [G], dict(lr=0.1, betas=(0.5, 0.5), eps=0.0, weight_decay=1.0), [0.9, -1.9]),
+    ("adam-wd", Adam, [G], dict(lr=0.1, betas=(0.5, 0.5), eps=1e-300, weight_decay=1.0), [0.9, -1.9]),
     # g2 = [.1, 0]: v2 = [.0675, .25] < v1 = [.125, .5], so v_max = v1 and v^ = v1 / .75 = [1/6, 2/3];
     # m2 = [.175, .25], m^ = [.175, .25] / .75 -> w2 = w1 - .1 m^ / sqrt(v^)
-    ("adam-amsgrad", Adam, [G, [0.1, 0.0]], dict(lr=0.1, betas=(0.5, 0.5), eps=0.0, amsgrad=True),
+    ("adam-amsgrad", Adam, [G, [0.1, 0.0]], dict(lr=0.1, betas=(0.5, 0.5), eps=1e-300, amsgrad=True),
      [0.9 - 0.1 * (0.175 / 0.75) / np.sqrt(1 / 6), -2.1 - 0.1 * (0.25 / 0.75) / np.sqrt(2 / 3)]),
     # decoupled: w0 (1 - 0.1 * 0.5) = [.95, -1.9], then - lr * sign(G)
-    ("adamw", AdamW, [G], dict(lr=0.1, betas=(0.5, 0.5), eps=0.0, weight_decay=0.5), [0.85, -2.0]),
+    ("adamw", AdamW, [G], dict(lr=0.1, betas=(0.5, 0.5), eps=1e-300, weight_decay=0.5), [0.85, -2.0]),
     # s1 = G^2 -> w1 = w0 - .1 sign(G); s2 = 2 G^2 -> w2 = w1 - .1 / sqrt(2)
-    ("adagrad", AdaGrad, [G, G], dict(lr=0.1, eps=0.0), [0.9 - 0.1 / np.sqrt(2), -2.1 - 0.1 / np.sqrt(2)]),
+    ("adagrad", AdaGrad, [G, G], dict(lr=0.1, eps=1e-300), [0.9 - 0.1 / np.sqrt(2), -2.1 - 0.1 / np.sqrt(2)]),
     # same, but the second step uses lr / (1 + 1 * lr_decay) = 0.05
-    ("adagrad-lr_decay", AdaGrad, [G, G], dict(lr=0.1, lr_decay=1.0, eps=0.0),
+    ("adagrad-lr_decay", AdaGrad, [G, G], dict(lr=0.1, lr_decay=1.0, eps=1e-300),
      [0.9 - 0.05 / np.sqrt(2), -2.1 - 0.05 / np.sqrt(2)]),
     # s1 = 0.75 + G^2 = [1, 1.75] -> w1 = w0 - .1 [.5 / 1, 1 / sqrt(1.75)]
-    ("adagrad-initial", AdaGrad, [G], dict(lr=0.1, eps=0.0, initial_accumulator_value=0.75),
+    ("adagrad-initial", AdaGrad, [G], dict(lr=0.1, eps=1e-300, initial_accumulator_value=0.75),
      [0.95, -2.0 - 0.1 / np.sqrt(1.75)]),
     # v1 = .25 G^2 = [.0625, .25], sqrt = [.25, .5], g / d = [2, 2] -> w1 = w0 - .01 [2, 2]
-    ("rmsprop", RMSprop, [G], dict(lr=0.01, alpha=0.75, eps=0.0), [0.98, -2.02]),
+    ("rmsprop", RMSprop, [G], dict(lr=0.01, alpha=0.75, eps=1e-300), [0.98, -2.02]),
     # a1 = .25 G = [.125, .25]; v1 - a1^2 = [.046875, .1875] = (3/64) [1, 4]; g / d = 4 / sqrt(3)
-    ("rmsprop-centered", RMSprop, [G], dict(lr=0.01, alpha=0.75, eps=0.0, centered=True),
+    ("rmsprop-centered", RMSprop, [G], dict(lr=0.01, alpha=0.75, eps=1e-300, centered=True),
      [1.0 - 0.04 / np.sqrt(3), -2.0 - 0.04 / np.sqrt(3)]),
     # b1 = [2, 2] -> w1 = [.98, -2.02]; v2 = .75 v1 + .25 G^2 = (7/64) [1, 4], g / d = 4 / sqrt(7);
     # b2 = .5 * 2 + 4 / sqrt(7) -> w2 = w1 - .01 b2
-    ("rmsprop-momentum", RMSprop, [G, G], dict(lr=0.01, alpha=0.75, eps=0.0, momentum=0.5),
+    ("rmsprop-momentum", RMSprop, [G, G], dict(lr=0.01, alpha=0.75, eps=1e-300, momentum=0.5),
      [0.98 - 0.01 * (1 + 4 / np.sqrt(7)), -2.02 - 0.01 * (1 + 4 / np.sqrt(7))]),
 ]
 
@@ -200,14 +200,14 @@ def test_max_grad_norm_clips_before_the_step():
     (lambda p: SGD({"a": p, "b": p}, lr=0.1), ValueError, r"same Parameter as 'a' and 'b'"),
     (lambda p: SGD({"w": p}, lr=-0.1), ValueError, r"SGD expected lr in \[0, inf\), got -0.1"),
     (lambda p: SGD({"w": p}, lr="0.1"), TypeError, r"SGD expected lr to be a number, got str"),
-    (lambda p: SGD({"w": p}, lr=0.1, momentum=-1), ValueError, r"momentum in \[0, inf\)"),
+    (lambda p: SGD({"w": p}, lr=0.1, momentum=-1), ValueError, r"momentum in \[0, 1\)"),
     (lambda p: SGD({"w": p}, lr=0.1, nesterov=True), ValueError, r"nesterov=True requires momentum > 0"),
     (lambda p: SGD({"w": p}, lr=0.1, nesterov=1), TypeError, r"nesterov to be a bool"),
     (lambda p: SGD({"w": p}, lr=0.1, max_grad_norm=0), ValueError, r"max_grad_norm in \(0, inf\)"),
     (lambda p: Adam({"w": p}, betas=(1.0, 0.9)), ValueError, r"Adam expected betas\[0\] in \[0, 1\), got 1.0"),
     (lambda p: AdamW({"w": p}, betas=(0.9, -0.1)), ValueError, r"AdamW expected betas\[1\] in \[0, 1\)"),
     (lambda p: Adam({"w": p}, betas=0.9), TypeError, r"betas to be a pair"),
-    (lambda p: Adam({"w": p}, eps=-1e-8), ValueError, r"eps in \[0, inf\)"),
+    (lambda p: Adam({"w": p}, eps=-1e-8), ValueError, r"eps in \(0, inf\)"),
     (lambda p: Adam({"w": p}, weight_decay=-1), ValueError, r"weight_decay in \[0, inf\)"),
     (lambda p: AdaGrad({"w": p}, lr_decay=-1), ValueError, r"AdaGrad expected lr_decay in \[0, inf\)"),
     (lambda p: RMSprop({"w": p}, alpha=1.5), ValueError, r"RMSprop expected alpha in \[0, 1\], got 1.5"),
@@ -250,7 +250,7 @@ def test_load_state_dict_errors():
     bad = opt.state_dict()
     bad["hyperparameters"]["momentum"] = -1.0
     other = SGD({"w": w}, lr=0.3)
-    with pytest.raises(ValueError, match=r"momentum in \[0, inf\)"):
+    with pytest.raises(ValueError, match=r"momentum in \[0, 1\)"):
         other.load_state_dict(bad)
     assert other.lr == 0.3 and other.momentum == 0.0 and other.step_count == 0   # left as it was
 

@@ -7,13 +7,54 @@ import numpy as np
 
 
 class CommandError(Exception):
-    """A user-facing error of a command: printed as ``handgrad CMD: error: MESSAGE``, exit status 2."""
+    """A user-facing error of a command: printed as ``handgrad CMD: error: MESSAGE``.
+
+    ``status`` is the exit status (2; 1 for a diverged training run).
+    """
+
+    def __init__(self, message, status=2):
+        super().__init__(message)
+        self.status = status
 
 
 def report(command, error):
-    """Print ``error`` for ``command`` on stderr and return the exit status 2."""
-    print(f"handgrad {command}: error: {error}", file=sys.stderr)
-    return 2
+    """Print ``error`` for ``command`` on stderr and return its exit status (2 by default)."""
+    print(f"handgrad {command}: error: {one_line(error)}", file=sys.stderr)
+    return getattr(error, "status", 2)
+
+
+def one_line(error):
+    """The message of ``error`` on one line (lists and hints joined with spaces)."""
+    text = str(error) if str(error) else type(error).__name__
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
+#: exceptions a user can cause, besides CommandError: bad values and types (from the API's
+#: validation), files (missing, unreadable, corrupt, forged, no network: OSError, and
+#: IDXError / HandgradFileError / ChecksumError which are ValueErrors), memory, a structure
+#: nested too deeply
+_USER_ERRORS = (ValueError, TypeError, OSError, MemoryError, RecursionError)
+
+
+def user_error(e):
+    """``(exit status, one-line message)`` for an error a user can cause, ``(None, None)`` for a bug.
+
+    A diverged run (:class:`handgrad.training.TrainingError`) exits with 1, every other user
+    error with 2.
+    """
+    from ..training import TrainingError
+    if isinstance(e, CommandError):
+        return e.status, one_line(e)
+    if isinstance(e, TrainingError):
+        return 1, one_line(e)
+    if isinstance(e, MemoryError):
+        return 2, (f"not enough memory ({one_line(e)}); try a smaller --batch-size, --limit or "
+                   f"input size")
+    if isinstance(e, OSError) and e.filename is not None and e.strerror:
+        return 2, f"{e.strerror}: {e.filename!r}"
+    if isinstance(e, _USER_ERRORS):
+        return 2, one_line(e)
+    return None, None
 
 
 #: regression columns of the shapes data set that handgrad train fits: count, cos k*angle, sin k*angle

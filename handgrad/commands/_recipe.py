@@ -28,6 +28,9 @@ def prepare_data(cfg, dtype):
     if cfg.val_split > 0:
         order = np.random.default_rng([cfg.seed, 1]).permutation(len(x))
         n_val = max(1, int(round(len(x) * cfg.val_split)))
+        if n_val >= len(x):
+            raise CommandError(f"--val-split {cfg.val_split:g} of {len(x)} training images leaves no "
+                               f"images to train on; use a smaller --val-split or more images (--limit)")
         val = x[order[:n_val]], y[order[:n_val]]
         x, y = x[order[n_val:]], y[order[n_val:]]
     if cfg.is_regression:
@@ -71,6 +74,41 @@ class TargetScaling:
 
 
 # -- model and loss ------------------------------------------------------------
+def check_run_length(cfg):
+    """Refuse a warm-up that is not shorter than the run (before any data is loaded)."""
+    if cfg.warmup and cfg.warmup >= cfg.epochs:
+        raise CommandError(f"--warmup {cfg.warmup} epochs is not shorter than the run (--epochs "
+                           f"{cfg.epochs}); the learning rate would never leave the warm-up. Use "
+                           f"--warmup < --epochs")
+
+
+def _has_batchnorm(model):
+    from ..layers import BatchNorm1d, BatchNorm2d
+    if isinstance(model, (BatchNorm1d, BatchNorm2d)):
+        return True
+    return any(_has_batchnorm(child) for _, child in model.named_children())
+
+
+def drop_last_batch(cfg, model, n):
+    """Whether the loader drops the last batch: only when batch norm would see a slice of one
+    image in it (a variance of one value); says so. A batch size that always does is refused."""
+    if not _has_batchnorm(model):
+        return False
+
+    def smallest_slice(batch):                   # DataParallel splits a batch into workers slices
+        return batch // max(1, min(cfg.workers, batch))
+    if smallest_slice(min(cfg.batch_size, n)) < 2:
+        raise CommandError(f"{cfg.model_name} has batch norm, which needs at least 2 images per batch "
+                           f"(per worker); got --batch-size {cfg.batch_size}, --workers {cfg.workers} "
+                           f"and {n} training images")
+    last = n % cfg.batch_size
+    if last and smallest_slice(last) < 2:
+        print(f"note: the last batch of each epoch ({last} of {n} images) is dropped: batch norm "
+              f"needs at least 2 images per batch{' and worker' if cfg.workers > 1 else ''}")
+        return True
+    return False
+
+
 def check_model_kind(cfg):
     """Refuse a classifier for the shapes regression or a regression model for images (early)."""
     from ..models import MODELS
@@ -91,8 +129,9 @@ def build_model(cfg, x, y, rng):
              "in_features": int(np.prod(x.shape[1:]))}
     if cfg.is_regression:
         sizes["num_outputs"] = y.shape[1]
-    else:
-        sizes["num_classes"] = int(y.max()) + 1
+    else:                                        # from the registry, never from the labels seen
+        from ..data import num_classes
+        sizes["num_classes"] = num_classes(cfg.dataset)
     accepted = inspect.signature(factory).parameters
     kwargs = {k: v for k, v in sizes.items() if k in accepted}
     return get_model(cfg.model_name, rng=rng, dtype=x.dtype, **kwargs)
@@ -111,7 +150,12 @@ def build_optimizer(cfg, model):
 
 def build_schedule(cfg, optimizer, steps_per_epoch):
     """``(schedule or None, interval)`` where interval is "step" or "epoch" (how fit steps it);
-    the schedule ``cfg.schedule`` names (:data:`handgrad.config.SCHEDULES`)."""
+    the schedule ``cfg.schedule`` names (:data:`handgrad.config.SCHEDULES`). A one-cycle run of
+    a single step keeps the learning rate constant (a cycle needs two), with a note."""
+    if cfg.schedule == "onecycle" and cfg.epochs * steps_per_epoch < 2:
+        print(f"note: one-cycle needs at least 2 steps and this run has {cfg.epochs * steps_per_epoch}; "
+              f"the learning rate stays at {cfg.learning_rate:g}")
+        return None, "step"
     choice = SCHEDULES[cfg.schedule]
     schedule = choice.build(cfg, optimizer, steps_per_epoch)
     if cfg.warmup:

@@ -28,6 +28,9 @@ def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256, 
 
     if dataset not in DATASETS:
         raise CommandError(f"unknown dataset {dataset!r}; choose from {', '.join(DATASETS)}")
+    for name, value in (("--batch-size", batch_size), ("--limit", limit)):
+        if value is not None and value < 1:
+            raise CommandError(f"{name} must be >= 1, got {value}")
     if dataset == "shapes" and split != "test":
         raise CommandError("the shapes data set is evaluated on its test split only")
     x, y = load_dataset(dataset, split, data_dir, model_dtype(model), limit=limit)
@@ -36,7 +39,15 @@ def evaluate_model(model, dataset, split="test", data_dir=None, batch_size=256, 
     except ValueError as e:
         raise CommandError(f"the model does not accept {dataset} images {x.shape[1:]}: {e}") from e
     if dataset == "shapes":
+        if outputs.ndim != 2 or outputs.shape[1] != y.shape[1]:
+            raise CommandError(f"the model has outputs of shape {outputs.shape[1:]}; the shapes data set "
+                               f"is evaluated with {y.shape[1]} regression outputs (a shapes-regressor)")
         return test_metrics(dataset, MSELoss(), outputs, y.astype(outputs.dtype), limit)
+    from ..data import num_classes
+    classes = num_classes(dataset)
+    if outputs.ndim != 2 or outputs.shape[1] != classes:
+        raise CommandError(f"the model has outputs of shape {outputs.shape[1:]} but {dataset} has "
+                           f"{classes} classes; was it trained on another data set?")
     return test_metrics(dataset, CrossEntropyLoss(), outputs, y)
 
 

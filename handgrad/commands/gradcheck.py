@@ -77,6 +77,9 @@ def add_parser(sub):
 
 
 def run(args):
+    from ._common import CommandError
+    if args.seed < 0:
+        raise CommandError(f"--seed must be >= 0, got {args.seed}")
     rng = np.random.default_rng(args.seed)
     cases = _cases()
     loss_cases = _loss_cases()
@@ -85,7 +88,7 @@ def run(args):
         known |= {c[0] for c in loss_cases}
         unknown = [n for n in args.only if n not in known]
         if unknown:
-            raise SystemExit(f"handgrad gradcheck: unknown layer(s) {unknown}; choose from {sorted(known)}")
+            raise CommandError(f"unknown layer(s) {unknown}; choose from {sorted(known)}")
         cases = [c for c in cases if c[0] in args.only]
         loss_cases = [c for c in loss_cases if c[0] in args.only]
     print(f"{'layer':<28} {'tensor':<12} {'max rel err':>12}  result")

@@ -1,7 +1,12 @@
 """``handgrad summary --model NAME``: per-layer output shapes, parameters and MACs."""
 
+import math
+
 from ..models import MODELS
 from ._common import CommandError, report
+
+#: the largest sample summary runs a forward pass on (values, e.g. 1x4096x4096)
+MAX_INPUT_VALUES = 1 << 24
 
 
 def add_parser(sub):
@@ -21,6 +26,10 @@ def parse_shape(text):
         shape = ()
     if not shape or any(s < 1 for s in shape):
         raise CommandError(f"--input-shape expects positive integers like 1,28,28, got {text!r}")
+    values = math.prod(shape)
+    if values > MAX_INPUT_VALUES:
+        raise CommandError(f"--input-shape {text} has {values} values per sample; summary runs one forward "
+                           f"pass and accepts at most {MAX_INPUT_VALUES}")
     return shape
 
 

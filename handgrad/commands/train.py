@@ -12,6 +12,10 @@ Everything the run produces goes into one folder (``runs/<dataset>-<model>-<time
 ``*.png``                 curves, confusion matrix, filters, misclassified images
 ``metrics.json``          the final test metrics
 ========================  ==================================================
+
+Nothing is lost: every file is written atomically, a folder that already holds a run is
+refused (unless ``--overwrite``, which first removes the old run's files, or ``--resume``
+of that run), and a diverged run stops with exit status 1 keeping its last good checkpoint.
 """
 
 import json
@@ -20,8 +24,10 @@ import time
 
 import numpy as np
 
+from .._files import atomic_open
 from ..config import DATASETS, OPTIMIZER_ALIASES, OPTIMIZERS, SCHEDULES, TrainConfig, choices
-from ._common import CommandError, report
+from ._common import CommandError
+from ._run_folder import check_run_folder, create_run_folder
 
 
 def add_parser(sub):
@@ -46,6 +52,10 @@ def add_parser(sub):
     p.add_argument("--workers", type=int, default=d.workers, metavar="N",
                    help="threads that each train on a slice of every batch (data parallelism; "
                         "batch norm then normalizes per slice; default 1)")
+    p.add_argument("--distributed", action="store_true",
+                   help="one rank of an MPI job (mpirun -n W handgrad train --distributed ...): each rank "
+                        "trains on its shard of every batch; rank 0 prints and writes the run folder "
+                        "(pip install \"handgrad[mpi]\"; see docs/distributed.md)")
     p.add_argument("--data-dir", default=None, help="folder holding the data sets (default HANDGRAD_DATA or cache)")
     p.add_argument("--out", default=None, metavar="DIR", help="run folder (default runs/<dataset>-<model>-<time>)")
     p.add_argument("--resume", default=None, metavar="CKPT",
@@ -55,6 +65,8 @@ def add_parser(sub):
                    help="use only the first N training images (quick runs; shapes: generate N, default 10000)")
     p.add_argument("--test-limit", type=int, default=None, metavar="N",
                    help="test on only the first N test images (quick runs; shapes: generate N)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (its files are removed first)")
     v = p.add_mutually_exclusive_group()
     v.add_argument("--verbose", dest="verbose", action="store_true", default=None, help="progress bars")
     v.add_argument("--quiet", dest="verbose", action="store_false", help="no progress bars")
@@ -62,14 +74,23 @@ def add_parser(sub):
 
 
 def run(args):
-    try:
-        cfg = TrainConfig.from_namespace(args)
-        if cfg.resume is not None:
-            cfg = resumed_config(cfg)
-        train(cfg)
-    except (CommandError, ValueError) as e:
-        return report("train", e)
+    """Errors propagate to handgrad.cli.main, which prints them as one line; under MPI
+    (``--distributed``) every rank reports its own error naming the rank and aborts the job."""
+    from ._distributed import launched_ranks, run_rank
+    if getattr(args, "distributed", False):                     # MPI: errors stop every rank
+        return run_rank(args, lambda world: _run(args, world))
+    if launched_ranks() > 1:
+        raise CommandError(f"started as one of {launched_ranks()} MPI ranks without --distributed "
+                           f"(every rank would train alone); add --distributed")
+    _run(args)
     return 0
+
+
+def _run(args, world=None):
+    cfg = TrainConfig.from_namespace(args)
+    if cfg.resume is not None:
+        cfg = resumed_config(cfg)
+    train(cfg, world, overwrite=getattr(args, "overwrite", False))
 
 
 def resumed_config(cfg):
@@ -84,21 +105,31 @@ def resumed_config(cfg):
     if not isinstance(saved, dict) or "dataset" not in saved:
         raise CommandError(f"{cfg.resume!r} holds no handgrad train configuration; "
                            f"resume only checkpoints written by handgrad train")
-    keep = {"out": cfg.out or os.path.dirname(os.path.abspath(cfg.resume)), "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume}
+    keep = {"out": cfg.out or os.path.dirname(os.path.abspath(cfg.resume)), "data_dir": cfg.data_dir, "verbose": cfg.verbose, "resume": cfg.resume,
+            "distributed": cfg.distributed}
     return TrainConfig(**{**saved, **keep})
 
 
-def train(cfg):
-    """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``."""
+def train(cfg, world=None, overwrite=False):
+    """Run the whole training described by ``cfg``; returns ``(model, history, test_metrics, run_dir)``.
+
+    ``overwrite`` allows ``cfg.out`` to hold another run (its files are removed first).
+    With ``world`` (a :class:`handgrad.distributed.World`) this process is one rank of an
+    MPI job: only rank 0 writes the run folder and tests; other ranks return
+    ``(model, history, None, None)`` after training.
+    """
     from .. import data
     from ..io import load_checkpoint, save
-    from ..training import CSVLogger, JSONLogger, ModelCheckpoint, fit, generators, predict
-    from . import _artifacts, _recipe
+    from ..training import CSVLogger, JSONLogger, ModelCheckpoint, TrainingError, fit, generators, predict
+    from . import _artifacts, _distributed, _recipe
 
     started = time.perf_counter()
     if cfg.resume is not None and not os.path.exists(cfg.resume):
         raise CommandError(f"no such checkpoint: {cfg.resume!r}")
     _recipe.check_model_kind(cfg)
+    _recipe.check_run_length(cfg)
+    writer = world is None or world.rank == 0                      # MPI: rank 0 writes the run folder
+    old_run = check_run_folder(cfg.out, resume=cfg.resume, overwrite=overwrite) if writer else None  # before any data
     rng = np.random.default_rng(cfg.seed)                         # the one seed of the run
 
     # -- data, model, loss, optimizer, schedule ------------------------------
@@ -110,15 +141,17 @@ def train(cfg):
     model = _recipe.build_model(cfg, *train_xy, rng)
     loss = _recipe.build_loss(cfg)
     optimizer = _recipe.build_optimizer(cfg, model)
+    drop_last = _recipe.drop_last_batch(cfg, model, len(train_xy[0]))
     loader = data.DataLoader(*train_xy, batch_size=cfg.batch_size, shuffle=True, rng=rng,
-                             transform=_recipe.augmentation(cfg))
+                             transform=_recipe.augmentation(cfg), drop_last=drop_last)
     schedule, interval = _recipe.build_schedule(cfg, optimizer, len(loader))
 
     # -- run folder and callbacks ---------------------------------------------
-    run_dir = cfg.out or os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
-    os.makedirs(run_dir, exist_ok=True)
-    cfg.to_json(os.path.join(run_dir, "config.json"))
-    callbacks = [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
+    default_dir = os.path.join("runs", f"{cfg.dataset}-{cfg.model_name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = create_run_folder(cfg.out, default_dir, old_run) if writer else (cfg.out or default_dir)
+    if writer:
+        cfg.to_json(os.path.join(run_dir, "config.json"))
+    callbacks = [] if not writer else [ModelCheckpoint(os.path.join(run_dir, "checkpoint.npz"), config=cfg.to_dict()),
                  CSVLogger(os.path.join(run_dir, "history.csv")),
                  JSONLogger(os.path.join(run_dir, "history.json"))]
 
@@ -135,12 +168,22 @@ def train(cfg):
     # -- train ---------------------------------------------------------------
     print(f"training {cfg.model_name} on {cfg.dataset} ({len(train_xy[0])} images, {cfg.epochs} epochs, "
           f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
-          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}) -> {run_dir}")
+          f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}"
+          f"{f', {world.size} MPI ranks' if world is not None else ''}) -> {run_dir}")
     metrics = ("mae",) if cfg.is_regression else ("accuracy",)
-    history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
-                  batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
-                  callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
-                  start_epoch=start_epoch, history=history, workers=cfg.workers)
+    try:                                      # overflow shows as a TrainingError, not a warning too
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            history = fit(model, loss, optimizer, loader, epochs=cfg.epochs, val_data=val,
+                          batch_size=cfg.batch_size, schedule=schedule, schedule_interval=interval,
+                          callbacks=callbacks, metrics=metrics, verbose=cfg.verbose,
+                          start_epoch=start_epoch, history=history, workers=cfg.workers,
+                          distributed=None if world is None else _distributed.wrap(model, world))
+    except TrainingError as e:                                   # exit status 1, the last good epoch kept
+        if not writer:
+            raise
+        raise CommandError(f"{e}. {_kept(callbacks[0], start_epoch, cfg.resume)}", status=1) from e
+    if not writer:
+        return model, history, None, None
 
     # -- test (one pass over the test set), save, pictures ---------------------
     if scaling is not None:
@@ -149,7 +192,7 @@ def train(cfg):
     results = _artifacts.test_metrics(cfg.dataset, loss, outputs, test[1], cfg.test_limit)
     results["wall_time_s"] = time.perf_counter() - started
     save(model, os.path.join(run_dir, "model.npz"))
-    with open(os.path.join(run_dir, "metrics.json"), "w") as f:
+    with atomic_open(os.path.join(run_dir, "metrics.json")) as f:
         json.dump({k: np.asarray(v).tolist() for k, v in results.items()}, f, indent=2)
     notes = _artifacts.write_plots(cfg, model, history, test, outputs, run_dir)
     for note in notes:
@@ -157,6 +200,16 @@ def train(cfg):
     print("test " + ", ".join(f"{k}: {_fmt(v)}" for k, v in results.items()))
     print(f"wrote {run_dir}")
     return model, history, results, run_dir
+
+
+def _kept(checkpoint, start_epoch, resume):
+    """What a diverged run leaves behind, for its error message."""
+    if checkpoint.saved:
+        return (f"The last checkpoint, after epoch {len(checkpoint.saved) + start_epoch} (all its losses finite), is kept "
+                f"in {checkpoint.saved[-1]}; no model.npz was written")
+    if resume is not None:
+        return f"The checkpoint it resumed from, {resume}, is unchanged"
+    return "No epoch finished, so no checkpoint was written"
 
 
 def _fmt(v):

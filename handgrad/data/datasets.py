@@ -155,7 +155,8 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
     images : numpy.ndarray of uint8, shape (N, 1, 28, 28)
         Row-major (EMNIST's transposed storage is undone).
     labels : numpy.ndarray of int64, shape (N,)
-        Class indices from 0 (EMNIST letters: 0 is "A").
+        Class indices from 0 (EMNIST letters: 0 is "A"), checked to lie below the data set's
+        number of classes (:func:`num_classes`); a file with others is an ``IDXError``.
 
     Examples
     --------
@@ -177,10 +178,30 @@ def load(name, split="train", data_dir=None, download=True, *, progress=True, **
     if len(images) != len(labels):
         raise IDXError(f"{images_path} holds {len(images)} images but {labels_path} holds "
                        f"{len(labels)} labels; the files do not belong together")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise IDXError(f"{labels_path}: expected integer labels, got {labels.dtype}")
+    labels = labels.astype(np.int64) - spec.label_offset
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(spec.classes)):
+        bad = labels[(labels < 0) | (labels >= len(spec.classes))]
+        raise IDXError(f"{labels_path}: {name} has {len(spec.classes)} classes (labels "
+                       f"{spec.label_offset}..{len(spec.classes) - 1 + spec.label_offset} as stored), "
+                       f"but the file holds {len(bad)} labels outside that range, e.g. "
+                       f"{int(bad[0]) + spec.label_offset}; it is not the {name} labels file")
     if spec.transpose:
         images = images.transpose(0, 2, 1)
     images = np.ascontiguousarray(images)[:, None]             # (N, 1, H, W)
-    return images, labels.astype(np.int64) - spec.label_offset
+    return images, labels
+
+
+def num_classes(name):
+    """The number of classes of a registered data set (MNIST 10, EMNIST letters 26, ...).
+
+    Examples
+    --------
+    >>> num_classes("mnist"), num_classes("emnist-letters")
+    (10, 26)
+    """
+    return len(get_spec(name).classes)
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from pathlib import Path
 from .._files import default_file_mode
 
 _CHUNK = 1 << 16
-_HINT = ("To proceed offline: put the files in <dir>/{folder}/ and pass data_dir=<dir> or set "
-         "the HANDGRAD_DATA environment variable to <dir>; or use the offline synthetic data "
-         "set: handgrad.data.load(\"shapes\").")
+_HINT = ("To proceed offline: put the files in <dir>/{folder}/ and pass --data-dir <dir> "
+         "(handgrad CLI) or data_dir=<dir> (Python), or set HANDGRAD_DATA=<dir>; or use the "
+         "offline synthetic data set: --dataset shapes (Python: handgrad.data.load(\"shapes\")).")
 
 
 class DownloadError(OSError):

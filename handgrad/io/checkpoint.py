@@ -17,10 +17,11 @@ A checkpoint file (see :mod:`handgrad.io.archive`) holds
 import numpy as np
 
 from ..optim.state import join_state, split_state
-from .archive import read_archive, write_archive
-from .model_file import architecture, build, model_arrays, restore_model
+from .archive import HandgradFileError, read_archive, write_archive
+from .model_file import architecture, build_checked, model_arrays, restore_model
 
 CHECKPOINT_FORMAT = "handgrad-checkpoint"
+_HEADER_KEYS = ("architecture", "epoch", "optimizer", "schedule", "rng_states", "history", "config")
 
 
 def _named_layers(model, prefix=""):
@@ -124,23 +125,43 @@ def load_checkpoint(path, model=None, optimizer=None, schedule=None, rngs=None):
         ``config``, ``model``...
     """
     header, arrays = read_archive(path, CHECKPOINT_FORMAT)
-    if model is None:
-        model = build(header["architecture"])
-    restore_model(model, arrays)
+    missing = [k for k in _HEADER_KEYS if k not in header]
+    malformed = missing or [k for k, ok in (
+        ("rng_states", isinstance(header["rng_states"], dict)),
+        ("epoch", isinstance(header["epoch"], int) and not isinstance(header["epoch"], bool)
+         and header["epoch"] >= 0),
+        ("history", header["history"] is None or (isinstance(header["history"], dict) and all(
+            isinstance(v, list) and all(isinstance(r, dict) for r in v) for v in header["history"].values()))),
+        ("config", header["config"] is None or isinstance(header["config"], dict))) if not ok]
+    if malformed:
+        raise HandgradFileError(f"{path!r} is not a complete handgrad checkpoint (header entries "
+                                f"missing or malformed: {malformed})")
+    try:
+        if model is None:
+            model = build_checked(header.get("architecture"), arrays)
+        restore_model(model, arrays)
+    except HandgradFileError as e:
+        raise HandgradFileError(f"{path!r}: {e}") from None
     saved_rngs = header["rng_states"]
     targets = dict(rngs or {})
     targets.update(layer_generators(model))
-    for name, g in targets.items():
-        if name not in saved_rngs:
-            raise ValueError(f"checkpoint {path!r} has no state for generator {name!r}; "
-                             f"it holds {sorted(saved_rngs)}")
-        g.bit_generator.state = saved_rngs[name]
-    opt_state = None if header["optimizer"] is None else join_state(header["optimizer"], arrays)
-    sched_state = None if header["schedule"] is None else join_state(header["schedule"], arrays)
-    for obj, state, what in ((optimizer, opt_state, "optimizer"), (schedule, sched_state, "schedule")):
-        if obj is not None:
-            if state is None:
-                raise ValueError(f"checkpoint {path!r} holds no {what} state")
-            obj.load_state_dict(state)
+    try:                                     # a forged or foreign state is a file error, never a crash
+        for name, g in targets.items():
+            if name not in saved_rngs:
+                raise HandgradFileError(f"checkpoint {path!r} has no state for generator {name!r}; "
+                                        f"it holds {sorted(saved_rngs)}")
+            g.bit_generator.state = saved_rngs[name]
+        opt_state = None if header["optimizer"] is None else join_state(header["optimizer"], arrays)
+        sched_state = None if header["schedule"] is None else join_state(header["schedule"], arrays)
+        for obj, state, what in ((optimizer, opt_state, "optimizer"), (schedule, sched_state, "schedule")):
+            if obj is not None:
+                if state is None:
+                    raise HandgradFileError(f"checkpoint {path!r} holds no {what} state")
+                obj.load_state_dict(state)
+    except HandgradFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise HandgradFileError(f"checkpoint {path!r}: its stored state does not fit "
+                                f"({type(e).__name__}: {e})") from e
     return Checkpoint(model=model, epoch=header["epoch"], history=header["history"], config=header["config"],
                       rng_states=saved_rngs, optimizer_state=opt_state, schedule_state=sched_state)

@@ -13,7 +13,20 @@ items of a ``Sequential``). ``parameters()`` names them with dotted paths such a
 A layer instance appears once in a model: it keeps the cache of one forward pass, so a
 second use would overwrite what the first one's backward needs. ``Sequential`` (and
 ``fit``) refuse a model that holds the same instance twice (:func:`check_distinct_layers`).
+
+The order of calls is checked here, once for every layer: :class:`Layer` wraps each
+subclass's ``forward`` and ``backward`` (see :func:`_checked_forward`) so that ``backward``
+
+* before any ``forward`` raises ``RuntimeError``;
+* a second time after one ``forward`` raises ``RuntimeError`` (it would add the
+  parameter gradients twice);
+* with ``grad_out`` of another shape or dtype than the last output raises
+  ``ValueError`` / ``TypeError``.
+
+The checks cost a comparison of two tuples per call; a layer's own code never repeats them.
 """
+
+import functools
 
 import numpy as np
 
@@ -21,11 +34,71 @@ from ..parameter import Parameter
 from ..summary import print_summary
 
 
+def _checked_forward(forward):
+    """``forward`` that records the output's shape and dtype and arms one ``backward``."""
+    @functools.wraps(forward)
+    def wrapper(self, x):
+        y = forward(self, x)
+        if isinstance(y, np.ndarray):
+            self._out_spec = (y.shape, y.dtype)
+        self._backward_armed = True
+        return y
+    wrapper._handgrad_checked = True
+    return wrapper
+
+
+def _checked_backward(backward):
+    """``backward`` that checks the call order and ``grad_out`` against the last output."""
+    @functools.wraps(backward)
+    def wrapper(self, grad_out):
+        if getattr(self, "_in_backward", False):        # a subclass calling super().backward
+            return backward(self, grad_out)
+        name = type(self).__name__
+        armed = getattr(self, "_backward_armed", None)
+        if armed is None:
+            raise RuntimeError(f"{name}.backward() was called before forward(); run forward on a batch first")
+        if not armed:
+            raise RuntimeError(f"{name}.backward() was called twice after one forward(); it would add the "
+                               f"parameter gradients again. Run forward on the batch before each backward")
+        spec = getattr(self, "_out_spec", None)
+        if spec is not None:
+            shape, dtype = spec
+            if not isinstance(grad_out, np.ndarray):
+                raise TypeError(f"{name}.backward expected grad_out to be a NumPy array of shape {shape}, "
+                                f"got {type(grad_out).__name__}")
+            if grad_out.shape != shape:
+                raise ValueError(f"{name}.backward expected grad_out of shape {shape} (the last "
+                                 f"output's), got {grad_out.shape}")
+            if grad_out.dtype != dtype:
+                raise TypeError(f"{name}.backward expected grad_out of dtype {dtype} (the last "
+                                f"output's), got {grad_out.dtype}; cast it with .astype(np.{dtype})")
+        self._backward_armed = False
+        self._in_backward = True
+        try:
+            return backward(self, grad_out)
+        finally:
+            self._in_backward = False
+    wrapper._handgrad_checked = True
+    return wrapper
+
+
 class Layer:
-    """Base class of every layer. Subclasses implement ``forward`` and ``backward``."""
+    """Base class of every layer. Subclasses implement ``forward`` and ``backward``.
+
+    Every subclass's ``forward`` and ``backward`` are wrapped with the shared checks of
+    the call order and of ``grad_out`` (module docstring); a failed ``backward`` check
+    leaves the layer as it was.
+    """
 
     #: names of non-trainable array attributes saved with the model (e.g. running stats)
     buffer_names = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, wrap in (("forward", _checked_forward), ("backward", _checked_backward)):
+            method = cls.__dict__.get(name)
+            if callable(method) and not getattr(method, "_handgrad_checked", False):
+                setattr(cls, name, wrap(method))
 
     def __init__(self):
         self.training = True

@@ -63,6 +63,9 @@ def check_prediction(prediction, owner, ndim=None):
     if ndim is not None and prediction.ndim != ndim:
         raise ValueError(f"{owner} expected a prediction of shape (N, C), got {prediction.shape} "
                          f"({prediction.ndim}-D)")
+    if prediction.ndim == 0 or prediction.shape[0] == 0:
+        raise ValueError(f"{owner} received an empty batch (prediction of shape {prediction.shape}); "
+                         f"a mean over no samples is undefined")
     check_finite(prediction, "prediction", owner)
     return prediction
 
@@ -85,7 +88,7 @@ def class_targets(prediction, target, owner):
     """Targets for ``(N, C)`` scores as a dense ``(N, C)`` array in the prediction's dtype.
 
     Accepts integer labels ``(N,)`` in ``[0, C)`` (turned into one-hot rows) or
-    one-hot / probability rows ``(N, C)``.
+    one-hot / probability rows ``(N, C)`` (non-negative, each summing to 1 within 1e-3).
     """
     N, C = prediction.shape
     if not isinstance(target, np.ndarray):
@@ -104,6 +107,14 @@ def class_targets(prediction, target, owner):
         dense[np.arange(N), target] = 1
         return dense
     if target.ndim == 2:
-        return same_shape_target(prediction, target, owner)
+        dense = same_shape_target(prediction, target, owner)
+        sums = dense.sum(axis=1)
+        bad = (dense < 0).any(axis=1) | (np.abs(sums - 1) > 1e-3)
+        if bad.any():
+            n = int(np.argmax(bad))
+            raise ValueError(f"{owner} expected (N, C) targets to be probability rows (entries >= 0, "
+                             f"each row summing to 1), got {int(bad.sum())} rows that are not, e.g. row "
+                             f"{n} with sum {sums[n]:.4g} and minimum {dense[n].min():.4g}")
+        return dense
     raise ValueError(f"{owner} expected labels of shape (N,) or targets of shape (N, C) = {prediction.shape}, "
                      f"got {target.shape}")

@@ -63,8 +63,9 @@ class AdaGrad(Optimizer):
             self._buffer(name, "sum", p, fill=self.initial_accumulator_value)
 
     def _check_hyperparameters(self):
-        for key in self.hyperparameter_names:
+        for key in ("lr_decay", "weight_decay", "initial_accumulator_value"):
             setattr(self, key, check_real(getattr(self, key), key, "AdaGrad", low=0.0))
+        self.eps = self._check_eps(self.eps)            # 0: 0/0 on zero gradients
 
     def _update(self, name, p, grad):
         g = self._decayed_grad(name, p, grad, self.weight_decay)

@@ -20,7 +20,7 @@ class Adam(Optimizer):
     betas : (float, float), default (0.9, 0.999)
         Decay rates :math:`\beta_1, \beta_2` of the moment estimates, each in [0, 1).
     eps : float, default 1e-8
-        Added to the denominator (>= 0).
+        Added to the denominator (> 0: with 0 a zero gradient gives 0/0 = NaN).
     weight_decay : float, default 0
         L2 penalty :math:`\lambda` (>= 0), added to the gradient.
     amsgrad : bool, default False
@@ -76,7 +76,7 @@ class Adam(Optimizer):
             raise TypeError(f"{owner} expected betas to be a pair (beta1, beta2), got {betas!r}")
         self.betas = (check_real(betas[0], "betas[0]", owner, low=0.0, high=1.0, high_open=True),
                       check_real(betas[1], "betas[1]", owner, low=0.0, high=1.0, high_open=True))
-        self.eps = check_real(self.eps, "eps", owner, low=0.0)
+        self.eps = self._check_eps(self.eps)             # 0: 0/0 on zero gradients
         self.weight_decay = check_real(self.weight_decay, "weight_decay", owner, low=0.0)
         self.amsgrad = check_bool(self.amsgrad, "amsgrad", owner)
 

@@ -126,6 +126,17 @@ class Optimizer:
     def _check_hyperparameters(self):
         """Raise ValueError/TypeError for invalid hyperparameters (override)."""
 
+    def _check_eps(self, eps):
+        """``eps`` > 0 that stays > 0 in every parameter's dtype (1e-50 is 0 in float32, and
+        a zero denominator turns a zero gradient into NaN); returns it."""
+        eps = check_real(eps, "eps", type(self).__name__, low=0.0, low_open=True)
+        for name, p in self.params.items():
+            if p.data.dtype.type(eps) == 0:
+                raise ValueError(f"{type(self).__name__} expected eps representable in {p.data.dtype} "
+                                 f"(parameter {name!r}), got {eps:g}, which rounds to 0; use "
+                                 f"eps >= {float(np.finfo(p.data.dtype).tiny):g}")
+        return eps
+
     def hyperparameters(self):
         """JSON-friendly dict of lr, max_grad_norm and the subclass's hyperparameters."""
         out = {"lr": self.lr}

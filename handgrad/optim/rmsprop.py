@@ -18,11 +18,11 @@ class RMSprop(Optimizer):
     alpha : float, default 0.99
         Smoothing constant :math:`\alpha` of the squared-gradient average, in [0, 1].
     eps : float, default 1e-8
-        Added to the denominator (>= 0).
+        Added to the denominator (> 0: with 0 a zero gradient gives 0/0 = NaN).
     weight_decay : float, default 0
         L2 penalty :math:`\lambda` (>= 0), added to the gradient.
     momentum : float, default 0
-        Momentum factor :math:`\mu` (>= 0).
+        Momentum factor :math:`\mu` in [0, 1).
     centered : bool, default False
         Divide by an estimate of the gradient's variance instead of its second moment.
     max_grad_norm : float, optional
@@ -52,10 +52,10 @@ class RMSprop(Optimizer):
     >>> import numpy as np
     >>> from handgrad import Parameter
     >>> w = Parameter(np.array([1.0]))
-    >>> opt = RMSprop({"w": w}, lr=0.01, alpha=0.75, eps=0.0)
+    >>> opt = RMSprop({"w": w}, lr=0.01, alpha=0.75, eps=1e-12)
     >>> w.grad[:] = [2.0]
     >>> opt.step()                      # v = 0.25 * 4 = 1, so the step is 0.01 * 2 / 1
-    >>> w.data
+    >>> np.round(w.data, 9)
     array([0.98])
     """
 
@@ -74,8 +74,9 @@ class RMSprop(Optimizer):
     def _check_hyperparameters(self):
         owner = "RMSprop"
         self.alpha = check_real(self.alpha, "alpha", owner, low=0.0, high=1.0)
-        for key in ("eps", "weight_decay", "momentum"):
-            setattr(self, key, check_real(getattr(self, key), key, owner, low=0.0))
+        self.eps = self._check_eps(self.eps)
+        self.weight_decay = check_real(self.weight_decay, "weight_decay", owner, low=0.0)
+        self.momentum = check_real(self.momentum, "momentum", owner, low=0.0, high=1.0, high_open=True)
         self.centered = check_bool(self.centered, "centered", owner)
 
     def _update(self, name, p, grad):

@@ -16,9 +16,9 @@ class SGD(Optimizer):
     lr : float
         Learning rate :math:`\gamma` (>= 0).
     momentum : float, default 0
-        Momentum factor :math:`\mu` (>= 0).
+        Momentum factor :math:`\mu` in [0, 1) (at 1 and above the velocity never decays).
     dampening : float, default 0
-        Dampening :math:`\tau` of the momentum (>= 0).
+        Dampening :math:`\tau` of the momentum, in [0, 1].
     nesterov : bool, default False
         Use Nesterov momentum (needs ``momentum > 0`` and ``dampening == 0``).
     weight_decay : float, default 0
@@ -65,8 +65,8 @@ class SGD(Optimizer):
 
     def _check_hyperparameters(self):
         owner = "SGD"
-        self.momentum = check_real(self.momentum, "momentum", owner, low=0.0)
-        self.dampening = check_real(self.dampening, "dampening", owner, low=0.0)
+        self.momentum = check_real(self.momentum, "momentum", owner, low=0.0, high=1.0, high_open=True)
+        self.dampening = check_real(self.dampening, "dampening", owner, low=0.0, high=1.0)
         self.weight_decay = check_real(self.weight_decay, "weight_decay", owner, low=0.0)
         self.nesterov = check_bool(self.nesterov, "nesterov", owner)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):

@@ -26,17 +26,22 @@ Two layers see the shard instead of the batch:
   does without SyncBatchNorm); the running statistics are averaged over the replicas after
   each forward, which for equal shards is exactly the update the whole batch would give to
   the running mean.
-* ``Dropout`` layers of replicas 1.. draw their masks from generators seeded, at every
-  forward, from the model's own generator, so a run is reproducible for a seed and a
-  worker count and a checkpoint of the model's generators resumes it exactly.
+* ``Dropout`` layers of every replica draw their masks from generators seeded, at every
+  training forward, from the model's own generator (:func:`handgrad._shards.shard_generators`),
+  so a run is reproducible for a seed and a worker count, a checkpoint of the model's
+  generators resumes it exactly, and an MPI run on as many ranks draws the same masks.
+
+The split and the seeding are shared with :mod:`handgrad.distributed` (:mod:`handgrad._shards`).
 """
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 import numpy as np
 
 from .._blas import blas_threads
+from .._shards import random_layers, shard_bounds, shard_generators, using_generators
 from ..layers.base import Layer
 from ..losses.base import Loss
 
@@ -50,7 +55,7 @@ class DataParallel(Layer):
 
     Shape
     -----
-    as ``module``; shards are ``np.array_split`` of axis 0.
+    as ``module``; shards are ``np.array_split`` of axis 0 (:func:`handgrad._shards.shard_bounds`).
 
     Examples
     --------
@@ -72,6 +77,7 @@ class DataParallel(Layer):
         self.training = module.training
         self._replicas = [module]                   # replica 0 is the module itself
         self._links = []                            # per replica 1..: what it shares with the module
+        self._masters = random_layers(module)       # layers whose generators seed every shard's
         self._pool = None
 
     # the wrapped module's structure, under its own names
@@ -102,6 +108,13 @@ class DataParallel(Layer):
             links.sync(self.training)
         return self._replicas[:count]
 
+    def _seeded(self, count):
+        """Per replica, a context in which its random layers draw from its shard's generators."""
+        if not self.training:
+            return [nullcontext()] * count
+        layers = [self._masters] + [links.random for links in self._links[:count - 1]]
+        return [using_generators(ls, gs) for ls, gs in zip(layers, shard_generators(self._masters, count))]
+
     def _run(self, fn, items):
         """``[fn(i, item) for i, item in enumerate(items)]``, item 0 on this thread, in parallel."""
         if len(items) == 1:
@@ -116,10 +129,16 @@ class DataParallel(Layer):
 
     def forward(self, x):
         x = np.asarray(x)
-        count = max(1, min(self.workers, len(x)))
+        bounds = shard_bounds(len(x), self.workers)
+        count = len(bounds)
         replicas = self._replica_set(count)
-        shards = np.array_split(x, count) if count > 1 else [x]
-        outs = self._run(lambda i, xs: replicas[i].forward(xs), shards)
+        shards = [x[a:b] for a, b in bounds] if count > 1 else [x]
+        seeded = self._seeded(count)
+
+        def forward(i, xs):
+            with seeded[i]:
+                return replicas[i].forward(xs)
+        outs = self._run(forward, shards)
         self._cache = [len(s) for s in shards]
         if self.training and count > 1:
             self._average_buffers(replicas)
@@ -171,7 +190,8 @@ class DataParallel(Layer):
         is NaN (the caller decides what to do; gradients are then incomplete).
         """
         x = np.asarray(x)
-        count = max(1, min(self.workers, len(x)))
+        bounds = shard_bounds(len(x), self.workers)
+        count = len(bounds)
         if count == 1 or not (isinstance(loss, Loss) and loss.reduction in ("mean", "sum")):
             out = self.forward(x)
             if not np.isfinite(out).all():
@@ -181,15 +201,18 @@ class DataParallel(Layer):
             return out, value
         replicas = self._replica_set(count)
         losses = [copy.copy(loss) for _ in range(count)]   # each keeps its own cache; `loss` is untouched
-        shards = np.array_split(x, count)
-        targets = np.array_split(np.asarray(target), count)
+        target = np.asarray(target)
+        shards = [x[a:b] for a, b in bounds]
+        targets = [target[a:b] for a, b in bounds]
+        seeded = self._seeded(count)
         shares = [len(s) / len(x) if loss.reduction == "mean" else 1.0 for s in shards]
 
         def step(i, item):
             xs, ts = item
             if i:
                 replicas[i].zero_grad()             # in the worker: replica grads are its own
-            out = replicas[i].forward(xs)
+            with seeded[i]:
+                out = replicas[i].forward(xs)
             if not np.isfinite(out).all():
                 return out, None
             value = losses[i].forward(out, ts)      # the shard's mean (or sum)
@@ -221,14 +244,14 @@ class DataParallel(Layer):
 
 class _Links:
     """What replica ``replica`` shares with ``module``, paired once: the parameters (the
-    replica uses the module's ``data``) and the layers with their own random generator
-    (reseeded at every training forward). Buffers are looked up at every forward (an array
+    replica uses the module's ``data``) and its layers with their own random generator
+    (given their shard's generators at every training forward). Buffers are looked up at every forward (an array
     may have been replaced, e.g. running statistics reset by assignment) and copied."""
 
     def __init__(self, module, replica):
         self.module, self.replica = module, replica
         self.params = list(zip(module.parameters().values(), replica.parameters().values()))
-        self.random = list(zip(_random_layers(module), _random_layers(replica)))
+        self.random = random_layers(replica)
         self.training = None                        # the mode last given to the replica
 
     def sync(self, training):
@@ -240,14 +263,3 @@ class _Links:
         if self.training != training:
             self.replica.train(training)
             self.training = training
-        if training:
-            for a, b in self.random:
-                b.rng = np.random.default_rng(int(a.rng.integers(2**63)))
-
-
-def _random_layers(layer):
-    """The layers in ``layer``'s tree (depth first) that draw from their own ``rng`` Generator."""
-    found = [layer] if isinstance(getattr(layer, "rng", None), np.random.Generator) else []
-    for _, child in layer.named_children():
-        found += _random_layers(child)
-    return found

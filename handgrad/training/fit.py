@@ -32,7 +32,7 @@ from .progress import Progress
 
 
 class TrainingError(FloatingPointError):
-    """Training diverged: the loss became NaN or infinite."""
+    """Training diverged: the loss became NaN or infinite, or exploded (see :func:`fit`)."""
 
 
 @dataclass
@@ -98,7 +98,8 @@ def _diverged(what, epoch, step, loader, optimizer):
 
 def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size=None,
         schedule=None, schedule_interval="epoch", callbacks=(), metrics=("accuracy",),
-        verbose=None, rng=None, start_epoch=0, history=None, workers=1):
+        verbose=None, rng=None, start_epoch=0, history=None, workers=1, distributed=None,
+        divergence_factor=1e3):
     """Train ``model`` for ``epochs`` epochs; returns the :class:`History`.
 
     Parameters
@@ -127,17 +128,29 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
         (:class:`handgrad.training.DataParallel`; batch norm then normalizes per slice).
         1 (default) runs the model as it is, on this thread. Either way a step is
         ``DataParallel.forward_backward``: forward, loss, backward.
+    distributed : handgrad.distributed.DistributedDataParallel, optional
+        Train as one rank of an MPI job (``mpirun``): of every batch of ``train_data`` (the
+        same data on every rank) this rank reads only its shard, the gradients of all ranks
+        are summed by one ``Allreduce`` per step, and the loss, metrics and validation
+        figures are the whole batch's on every rank. Only rank 0 shows progress; pass
+        file-writing callbacks on rank 0 only. See docs/distributed.md.
+    divergence_factor : float or None
+        A step's loss above ``divergence_factor * max(1, first step's loss)`` counts as
+        diverged (default 1e3); None turns this test off (NaN and inf still stop).
 
     Raises
     ------
     TrainingError
-        The model's output or the loss became NaN or infinite (the message names the
-        epoch and step).
+        The model's output or the loss became NaN or infinite, or the loss exploded past
+        ``divergence_factor`` (the message names the epoch and step). Callbacks have run
+        for the finished epochs only, so a checkpoint holds the last good epoch.
     """
     # -- set up ---------------------------------------------------------------
     if schedule_interval not in ("epoch", "step"):
         raise ValueError(f"fit expected schedule_interval 'epoch' or 'step', got {schedule_interval!r}")
     epochs = check_positive_int(epochs, "epochs", "fit")
+    if distributed is not None and workers != 1:
+        raise ValueError(f"fit expected workers=1 with distributed= (one process per rank), got workers={workers}")
     check_distinct_layers(model, "fit")                  # one cache per layer: each used once
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -148,14 +161,18 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
     rng = as_rng(rng) if rng is not None or isinstance(train_data, tuple) else None
     dtype = model_dtype(model)
     train_loader = as_loader(train_data, batch_size, shuffle=True, rng=rng, dtype=dtype, what="train_data")
+    if distributed is not None:                                  # MPI: this rank's shard of every batch
+        train_loader = distributed.shard(train_loader)
+        verbose = verbose if distributed.rank == 0 else False
     if history is None or isinstance(history, dict):
         history = History.from_dict(history or {})
     state = FitState(model, optimizer, schedule, history, generators(train_loader, rng))
     progress = Progress(epochs, len(train_loader), verbose)
     # runs each step: forward, loss, backward; with workers=1 the model itself on this thread,
     # otherwise a replica per slice of the batch in threads (DataParallel.forward_backward)
-    net = DataParallel(model, workers)
+    net = DataParallel(model, workers) if distributed is None else distributed
     count_correct = any(m == "accuracy" for m in metrics)
+    reference = None                                     # max(1, first loss): the explosion test
     for cb in callbacks:
         cb.on_train_begin(state)
 
@@ -175,16 +192,22 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
                     what = (f"the loss is {value}" if np.isfinite(out).all()
                             else "the model's output holds NaN or inf")
                     raise _diverged(what, epoch, step, train_loader, optimizer)
+                reference = max(1.0, value) if reference is None else reference
+                if divergence_factor is not None and value > divergence_factor * reference:
+                    what = f"the loss {value:.4g} exploded past {divergence_factor:g} x {reference:.4g}"
+                    raise _diverged(what, epoch, step, train_loader, optimizer)
                 optimizer.step()
                 if schedule is not None and schedule_interval == "step":
                     schedule.step()
 
                 # running figures: per-step history, progress bar, callbacks
                 n = len(x)
+                correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
+                if distributed is not None:                      # the whole batch's, summed with the gradients
+                    n, correct = distributed.batch_size, None if correct is None else distributed.correct
                 loss_sum, seen = loss_sum + value * n, seen + n
                 outputs.append(_kept(out))
                 targets.append(_kept(y))
-                correct = int(np.sum(labels(out) == labels(y))) if count_correct and out.ndim == 2 else None
                 progress.batch_end(n, value, correct)
                 history.append_step({"epoch": epoch, "step": step, "loss": value, "lr": optimizer.lr})
                 for cb in callbacks:
@@ -192,9 +215,13 @@ def fit(model, loss, optimizer, train_data, *, epochs, val_data=None, batch_size
 
             # -- end of epoch: metrics, validation, schedule, record -----------
             logs = {"epoch": epoch, "loss": loss_sum / max(seen, 1)}
-            logs.update(compute_metrics(metrics, np.concatenate(outputs), np.concatenate(targets)))
+            seen_out, seen_y = ((np.concatenate(outputs), np.concatenate(targets)) if distributed is None
+                                else distributed.gather(outputs, targets))   # every rank's shards
+            logs.update(compute_metrics(metrics, seen_out, seen_y))
             if val_data is not None:
-                val = evaluate(model, loss, val_data, metrics=metrics, batch_size=batch_size or 256)
+                val = (evaluate(model, loss, val_data, metrics=metrics, batch_size=batch_size or 256)
+                       if distributed is None else
+                       distributed.evaluate(loss, val_data, metrics=metrics, batch_size=batch_size or 256))
                 logs.update({f"val_{k}": v for k, v in val.items()})
             if schedule is not None and schedule_interval == "epoch":
                 if plateau:
@@ -245,9 +272,18 @@ def evaluate(model, loss, data, *, metrics=("accuracy",), batch_size=256):
 def predict(model, x, batch_size=256):
     """Outputs of ``model`` for ``x`` computed in batches in eval mode (mode restored after).
 
-    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do.
+    uint8 images are scaled to [0, 1] in the model's dtype, as the loaders do. An empty
+    ``x`` or one holding NaN or inf is a ValueError (the outputs would be meaningless).
     """
     dtype = model_dtype(model)
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"predict expected a NumPy array, got {type(x).__name__}")
+    if x.ndim == 0 or len(x) == 0:
+        raise ValueError(f"predict received no samples (x of shape {x.shape})")
+    if np.issubdtype(x.dtype, np.floating) and not np.isfinite(x).all():
+        bad = int(np.sum(~np.isfinite(x)))
+        raise ValueError(f"predict received NaN or inf in x ({bad} of {x.size} values); "
+                         f"the outputs would be NaN or meaningless")
     was_training = model.training
     model.eval()
     try:

@@ -5,6 +5,8 @@ import json
 import math
 import os
 
+from .._files import atomic_open
+
 
 class History:
     """Per-epoch records (``loss``, metrics, ``val_*``, ``lr``, ``time``) and per-step ``loss``/``lr``.
@@ -73,7 +75,8 @@ class History:
         return cls(d.get("epochs"), d.get("steps"))
 
     def to_json(self, path):
-        with open(path, "w", encoding="utf-8") as f:
+        """Write the history as JSON, atomically (a crash leaves the old file or the new one)."""
+        with atomic_open(path, "w", encoding="utf-8") as f:
             json.dump(self.to_dict(), f, indent=1)
         return path
 
@@ -98,7 +101,7 @@ class History:
 
 
 def _write_csv(path, records, keys):
-    with open(path, "w", newline="", encoding="utf-8") as f:
+    with atomic_open(path, "w", newline="", encoding="utf-8") as f:       # old file or new, never half
         writer = csv.DictWriter(f, fieldnames=keys)
         writer.writeheader()
         for r in records:

@@ -8,6 +8,8 @@ import os
 
 import numpy as np
 
+from .._files import atomic_path
+
 
 def _pyplot():
     try:
@@ -20,8 +22,8 @@ def _pyplot():
 
 
 def _save(fig, path):
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    with atomic_path(path, suffix=os.path.splitext(path)[1]) as tmp:     # old PNG or new, never half
+        fig.savefig(tmp, dpi=100, bbox_inches="tight", format=os.path.splitext(path)[1][1:] or "png")
     fig.clf()
     _pyplot().close(fig)
     return path

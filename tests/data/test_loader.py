@@ -64,7 +64,7 @@ def test_float64_and_transform():
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"batch_size": 0}, ValueError, "DataLoader expected batch_size >= 1, got 0"),
     ({"batch_size": 2.5}, TypeError, "DataLoader expected batch_size to be an int"),
-    ({"dtype": np.int32}, TypeError, "DataLoader dtype must be a floating dtype"),
+    ({"dtype": np.int32}, TypeError, "DataLoader dtype must be float32 or float64, got int32"),
     ({"rng": "seed"}, TypeError, "DataLoader rng expected a numpy.random.Generator"),
 ])
 def test_loader_validation(kwargs, error, match):

@@ -172,3 +172,14 @@ def test_blas_threads_restores_the_previous_count():
     with blas_threads(1):
         assert get_blas_threads() == 1
     assert get_blas_threads() == before
+
+
+@pytest.mark.parametrize("n,workers", [(7, 2), (8, 3), (2, 4), (1, 2), (10, 1), (64, 5)])
+def test_shard_bounds_split_like_array_split(n, workers):
+    from handgrad._shards import shard_bounds
+    x = np.arange(n)
+    expected = np.array_split(x, max(1, min(workers, n)))
+    got = [x[a:b] for a, b in shard_bounds(n, workers)]
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e)
