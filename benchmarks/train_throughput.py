@@ -182,6 +182,7 @@ def main(argv=None):
         dp = workers > 1 and not args.no_workers and not args.inference
         print(f"{cpu_name()}, {os.cpu_count()} cores; torch {torch.__version__} "
               f"({torch.get_num_threads()} threads); handgrad backend {backend.get()}; "
+              f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (one OpenMP runtime, both libraries); "
               f"{args.busy} competing processes; load average before {os.getloadavg()[0]:.1f}; "
               f"median of {args.rounds} interleaved rounds x {args.steps} steps")
         print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"

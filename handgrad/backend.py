@@ -30,6 +30,14 @@ import importlib.util
 import os
 from types import SimpleNamespace
 
+# OpenMP threads (Numba's threading layer; in one process they may share one OpenMP runtime
+# with other libraries) spin while they wait for work unless told otherwise, and with
+# another process on the cores every parallel kernel then waits for a descheduled spinner:
+# LeNet-5 trained at 638 images/s instead of 4,415 on the loaded 2-core machine. The runtime
+# reads this once, when it loads, so it is set here, before any kernel runs, unless the
+# user chose a policy (docs/performance.md).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from . import functional
 
 #: the operations a backend may supply, all present in handgrad.functional
