@@ -38,10 +38,11 @@ def main(argv=None):
                    help="BLAS and torch threads (read before numpy loads; default 2)")
     args = p.parse_args(argv)
     import torch
-    torch.set_num_threads(THREADS)
+    if THREADS:
+        torch.set_num_threads(THREADS)
     rng = np.random.default_rng(0)
     N = args.batch
-    print(f"batch {N}, float32, torch {THREADS} threads, median of {args.rounds} rounds (ms)")
+    print(f"batch {N}, float32, torch {torch.get_num_threads()} threads, median of {args.rounds} rounds (ms)")
     print(f"{'layer':<14} {'hg fwd':>7} {'pt fwd':>7} {'hg bwd':>7} {'pt bwd':>7} {'ratio f+b':>9}")
     for label, ci, co, k, pad, size in LAYERS:
         conv = Conv2d(ci, co, k, padding=pad, rng=rng)

@@ -1,14 +1,16 @@
-"""Training throughput of handgrad vs PyTorch (CPU, float32) on three small MNIST CNNs.
+"""Training (and inference) throughput of handgrad vs PyTorch (CPU, float32) on three MNIST CNNs.
 
-One training step = forward, softmax cross-entropy, backward, SGD-with-momentum update.
-Both frameworks train the same architecture on the same random 1x28x28 batches; rounds
-alternate between them (the machine is shared, so medians over interleaved rounds are
-quoted). Both use ``--threads`` threads (default 2): ``torch.set_num_threads`` and OPENBLAS_NUM_THREADS.
-With more than one thread, a third column trains handgrad through ``DataParallel`` with one
-worker thread per core (each worker's BLAS on one thread), the way handgrad uses a second core
-for its element-wise work.
+One training step = forward, softmax cross-entropy, backward, SGD-with-momentum update,
+the model as a user writes it and as ``fit`` runs it (no per-layer flags). Both
+frameworks train the same architecture on the same random 1x28x28 batches; rounds
+alternate between them and medians over interleaved rounds are quoted. By default each
+library uses its own defaults (every core; handgrad's default backend); ``--threads N``
+pins both. The "DP" column trains through ``DataParallel`` with one worker per core.
 
-    python benchmarks/train_throughput.py [--models lenet5 keras classic] [--batch 64 128]
+    python benchmarks/train_throughput.py                       # the issue's default settings
+    python benchmarks/train_throughput.py --busy 1              # with one competing `yes` process
+    python benchmarks/train_throughput.py --backend numpy --models classic --batch 64
+    python benchmarks/train_throughput.py --inference           # forward only, batch 1000 and 1
 
 Models
 ------
@@ -17,18 +19,21 @@ keras    conv3x3(32) relu conv3x3(64) relu maxpool2 dropout(.25) flatten 9216-12
          dropout(.5) 10
 classic  conv3x3(16, pad 1) relu maxpool3/2(pad 1) [28->14] conv3x3(32, pad 1) relu
          maxpool3/2(pad 1) [14->7] conv3x3(64, pad 1) relu [7x7] flatten 3136-100 relu 10
-         (two stride-2 pools give 64*7*7 = 3136; the ReLU after the 100-unit layer is ours)
+         (the seed-002 3-conv net; the ReLU after the 100-unit layer is ours)
 """
 
 from _threads import THREADS  # noqa: I001  (must precede numpy)
 
 import argparse
+import os
 import statistics
+import subprocess
 import time
 
 import numpy as np
 
 import handgrad.layers as L
+from handgrad import backend
 from handgrad.layers import Dropout, Flatten, MaxPool2d
 from handgrad.losses import CrossEntropyLoss
 from handgrad.optim import SGD
@@ -75,9 +80,8 @@ def torch_model(name):
     raise ValueError(name)
 
 
-def handgrad_runner(name, batches, rng, input_grad, workers=1):
+def handgrad_runner(name, batches, rng, workers=1):
     model = handgrad_model(name, rng).train()
-    model[0].input_grad = input_grad              # torch skips it too: its data needs no grad
     net = DataParallel(model, workers) if workers > 1 else model
     loss_fn = CrossEntropyLoss()
     opt = SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -89,7 +93,7 @@ def handgrad_runner(name, batches, rng, input_grad, workers=1):
             net.forward_backward(x, y, loss_fn)
         else:
             loss_fn.forward(net.forward(x), y)     # forward + softmax cross-entropy
-            net.backward(loss_fn.backward())       # backward through every layer
+            net.backward_params(loss_fn.backward())  # backward, no dL/d(data), as fit runs it
         opt.step()                                 # momentum update
     return step
 
@@ -109,6 +113,23 @@ def torch_runner(name, batches):
     return step
 
 
+def handgrad_predictor(name, batch, rng):
+    model = handgrad_model(name, rng).eval()
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    return lambda i: model.forward(x)
+
+
+def torch_predictor(name, batch, rng):
+    import torch
+    model = torch_model(name).eval()
+    x = torch.from_numpy(rng.random((batch, 1, 28, 28), dtype=np.float32))
+
+    def step(i):
+        with torch.no_grad():
+            model(x)
+    return step
+
+
 def images_per_second(step, steps, batch):
     step(0)                                       # warm-up: buffers, caches
     t = time.perf_counter()
@@ -117,45 +138,76 @@ def images_per_second(step, steps, batch):
     return steps * batch / (time.perf_counter() - t)
 
 
+def cpu_name():
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if "Model name" in line)
+    except (OSError, StopIteration):
+        return "unknown CPU"
+
+
+def compare(runners, rounds, steps, batch):
+    """Median images/s of each runner over interleaved rounds."""
+    rates = {k: [] for k in runners}
+    for _ in range(rounds):
+        for k, step in runners.items():
+            rates[k].append(images_per_second(step, steps, batch))
+    return {k: statistics.median(v) for k, v in rates.items()}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--models", nargs="+", default=["lenet5", "keras", "classic"])
-    p.add_argument("--batch", nargs="+", type=int, default=[64, 128])
+    p.add_argument("--batch", nargs="+", type=int, default=None,
+                   help="default 64 128 (training), 1000 1 (--inference)")
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--steps", type=int, default=8, help="training steps per timed round")
-    p.add_argument("--input-grad", action="store_true",
-                   help="also compute dL/dx of the first conv (torch does not: the data needs no grad)")
-    p.add_argument("--no-workers", action="store_true",
-                   help="skip the DataParallel column (handgrad with one worker thread per BLAS thread)")
+    p.add_argument("--steps", type=int, default=8, help="steps per timed round")
+    p.add_argument("--backend", default=None, help="handgrad backend (default: the fastest installed)")
+    p.add_argument("--inference", action="store_true", help="forward passes in eval mode only")
+    p.add_argument("--busy", type=int, default=0, help="competing `yes > /dev/null` processes")
+    p.add_argument("--no-workers", action="store_true", help="skip the DataParallel column")
     p.add_argument("--threads", type=int, default=THREADS,
-                   help="BLAS and torch threads (read before numpy loads; default 2)")
+                   help="pin both libraries to N threads (read before numpy loads)")
     args = p.parse_args(argv)
     import torch
-    torch.set_num_threads(THREADS)
+    if args.backend:
+        backend.set_backend(args.backend)
+    if THREADS:
+        torch.set_num_threads(THREADS)
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
-    print(f"torch {torch.__version__}, {THREADS} threads (both); "
-          f"median of {args.rounds} interleaved rounds x {args.steps} steps; "
-          f"first conv input grad: {args.input_grad}")
-    dp = THREADS > 1 and not args.no_workers
-    print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"
-          + (f" {'handgrad DP':>12} {'ratio':>6}" if dp else ""))
-    for name in args.models:
-        for batch in args.batch:
-            batches = [(rng.random((batch, 1, 28, 28), dtype=np.float32),
-                        rng.integers(0, 10, batch)) for _ in range(4)]
-            runners = {"handgrad": handgrad_runner(name, batches, rng, args.input_grad),
-                       "torch": torch_runner(name, batches)}
-            if dp:                                # DataParallel: one worker thread per core
-                runners["dp"] = handgrad_runner(name, batches, rng, args.input_grad, workers=THREADS)
-            rates = {k: [] for k in runners}
-            for _ in range(args.rounds):
-                for k, step in runners.items():
-                    rates[k].append(images_per_second(step, args.steps, batch))
-            h, t = statistics.median(rates["handgrad"]), statistics.median(rates["torch"])
-            d = statistics.median(rates["dp"]) if dp else None
-            print(f"{name:<8} {batch:>5} {h:>15.0f} {t:>12.0f} {h / t:>6.2f}"
-                  + (f" {d:>12.0f} {d / t:>6.2f}" if dp else ""), flush=True)
+    busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(args.busy)]
+    try:
+        workers = os.cpu_count() or 1
+        dp = workers > 1 and not args.no_workers and not args.inference
+        print(f"{cpu_name()}, {os.cpu_count()} cores; torch {torch.__version__} "
+              f"({torch.get_num_threads()} threads); handgrad backend {backend.get()}; "
+              f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (one OpenMP runtime, both libraries); "
+              f"{args.busy} competing processes; load average before {os.getloadavg()[0]:.1f}; "
+              f"median of {args.rounds} interleaved rounds x {args.steps} steps")
+        print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"
+              + (f" {'handgrad DP':>12} {'ratio':>6}" if dp else ""))
+        for name in args.models:
+            for batch in args.batch or ([1000, 1] if args.inference else [64, 128]):
+                if args.inference:
+                    runners = {"handgrad": handgrad_predictor(name, batch, rng),
+                               "torch": torch_predictor(name, batch, rng)}
+                else:
+                    batches = [(rng.random((batch, 1, 28, 28), dtype=np.float32),
+                                rng.integers(0, 10, batch)) for _ in range(4)]
+                    runners = {"handgrad": handgrad_runner(name, batches, rng),
+                               "torch": torch_runner(name, batches)}
+                    if dp:
+                        runners["dp"] = handgrad_runner(name, batches, rng, workers=workers)
+                steps = args.steps if batch > 8 else args.steps * 20
+                r = compare(runners, args.rounds, steps, batch)
+                h, t = r["handgrad"], r["torch"]
+                print(f"{name:<8} {batch:>5} {h:>15.0f} {t:>12.0f} {h / t:>6.2f}"
+                      + (f" {r['dp']:>12.0f} {r['dp'] / t:>6.2f}" if dp else ""), flush=True)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait()
 
 
 if __name__ == "__main__":

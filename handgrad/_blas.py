@@ -53,6 +53,16 @@ def get_blas_threads():
     return None if lib is None else int(lib[1]())
 
 
+def set_blas_threads(n):
+    """Set OpenBLAS's thread count for the whole process; returns False where no OpenBLAS
+    was found."""
+    lib = _openblas()
+    if lib is None:
+        return False
+    lib[0](int(n))
+    return True
+
+
 @contextlib.contextmanager
 def blas_threads(n):
     """Run the ``with`` block with ``n`` BLAS threads, then restore the previous count."""

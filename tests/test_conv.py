@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from handgrad import gradcheck
-from handgrad.layers import Conv1d, Conv2d, Conv3d, ConvNd
+from handgrad.layers import Conv1d, Conv2d, Conv3d, ConvNd, ReLU, Sequential
 from handgrad.init import Constant
 
 from .conv_reference import loop_conv
@@ -85,19 +85,6 @@ def test_gradcheck(cid, nd, cin, cout, k, s, p, d, groups, spatial, bias):
                   rng=rng, dtype=F64)
     report = gradcheck(conv, rng.standard_normal((2, cin) + spatial), rng=rng)
     assert report.passed and report.max_rel_err < 1e-6, str(report)
-
-
-def test_chunked_batches_match_one_chunk():
-    rng = np.random.default_rng(3)
-    whole = Conv2d(3, 4, 3, stride=2, padding=1, rng=np.random.default_rng(0), dtype=F64)
-    chunked = Conv2d(3, 4, 3, stride=2, padding=1, rng=np.random.default_rng(0), dtype=F64,
-                     max_cols_bytes=3 * 9 * 16 * 8 * 3)   # three samples per chunk
-    x = rng.standard_normal((10, 3, 7, 8))
-    g = rng.standard_normal((10, 4, 4, 4))
-    np.testing.assert_allclose(chunked(x), whole(x), rtol=1e-13)
-    np.testing.assert_allclose(chunked.backward(g), whole.backward(g), rtol=1e-13)
-    np.testing.assert_allclose(chunked.weight.grad, whole.weight.grad, rtol=1e-12)
-    assert chunked._chunk(10, (4, 4)) == 3
 
 
 def test_outputs_are_not_reused_buffers():
@@ -191,30 +178,44 @@ def test_backward_checks_grad_shape():
 
 
 @pytest.mark.parametrize("nd,cin,k,padding,bias", [
-    (2, 2, 3, 1, True),            # thin (C_in*K <= 32): one product per sample
-    (2, 1, 5, 0, True),            # thin, "valid": junk columns on the flat grid
+    (2, 2, 3, 1, True),
+    (2, 1, 5, 0, True),
     (1, 3, 4, "same", False),
     (3, 1, 3, (1, 0, 1), True),
-    (2, 4, 3, 1, True),            # C_in*K = 36: the batched product
-], ids=["thin-same", "thin-valid", "thin-1d", "thin-3d", "wide-k"])
-def test_input_grad_false_skips_dx_but_keeps_parameter_grads(nd, cin, k, padding, bias):
+    (2, 4, 3, 1, True),
+], ids=["2d-same", "2d-valid", "1d", "3d", "2d-wide"])
+def test_backward_params_skips_dx_but_keeps_parameter_grads(nd, cin, k, padding, bias):
+    """A model's first layer reads data: training calls backward_params, which returns
+    None and adds the same parameter gradients as backward."""
     rng = np.random.default_rng(5)
-    make = lambda **kw: ConvNd(nd, cin, 3, k, padding=padding, bias=bias, rng=np.random.default_rng(0),
-                               dtype=F64, **kw)
-    full, first = make(), make(input_grad=False)
+    make = lambda: ConvNd(nd, cin, 3, k, padding=padding, bias=bias, rng=np.random.default_rng(0), dtype=F64)
+    full, first = make(), make()
     x = rng.standard_normal((4, cin) + (7,) * nd)
     y = full(x)
     np.testing.assert_array_equal(first(x), y)
     g = rng.standard_normal(y.shape)
     full.backward(g)
-    assert first.backward(g) is None
+    assert first.backward_params(g) is None
     np.testing.assert_allclose(first.weight.grad, full.weight.grad, rtol=1e-12, atol=1e-12)
     _, _, rdw, rdb = loop_conv(x, full.weight.data, full.bias.data if bias else None, (1,) * nd,
                                full.pads, (1,) * nd, 1, g)
     np.testing.assert_allclose(first.weight.grad, rdw, rtol=1e-10, atol=1e-12)
     if bias:
         np.testing.assert_allclose(first.bias.grad, rdb, rtol=1e-10, atol=1e-12)
-    assert first.get_config()["input_grad"] is False
+
+
+def test_sequential_backward_params_skips_only_the_first_layer():
+    rng = np.random.default_rng(8)
+    make = lambda: Sequential(Conv2d(1, 2, 3, rng=np.random.default_rng(0), dtype=F64), ReLU(),
+                              Conv2d(2, 2, 3, rng=np.random.default_rng(1), dtype=F64))
+    full, skip = make(), make()
+    x = rng.standard_normal((2, 1, 7, 7))
+    g = rng.standard_normal(full(x).shape)
+    skip(x)
+    assert full.backward(g).shape == x.shape
+    assert skip.backward_params(g) is None
+    for name, p in full.parameters().items():
+        np.testing.assert_allclose(skip.parameters()[name].grad, p.grad, rtol=1e-12)
 
 
 @pytest.mark.parametrize("stride", [1, 2])
@@ -266,34 +267,26 @@ def test_second_backward_after_one_forward_is_refused(stride, groups):
     np.testing.assert_allclose(conv.weight.grad - w1, fresh.weight.grad, rtol=1e-10, atol=1e-12)
 
 
-STRIDE1_PATHS = [  # path, nd, kernel, padding, dilation, groups
-    ("flat", 2, 3, 1, 1, 1),
-    ("flat", 2, (2, 5), "same", (2, 1), 2),
-    ("flat", 3, 3, ((0, 2), (1, 1), (2, 0)), (1, 1, 1), 1),      # first dim changes size
-    ("flat", 1, 4, ((3, 1),), 2, 1),
-    ("flat-junk", 2, 3, 0, 1, 1),                                 # "valid": narrower rows
-    ("flat-junk", 2, 3, ((1, 1), (0, 1)), 1, 1),
-    ("flat-junk", 3, (2, 3, 3), ((0, 0), (0, 1), (1, 0)), (1, 2, 1), 1),
-    ("generic", 3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),            # a later dimension grows
-    ("generic", 2, 3, ((0, 0), (2, 2)), 1, 1),
+STRIDE1_CASES = [  # nd, kernel, padding, dilation, groups: shapes that once took special paths
+    (2, 3, 1, 1, 1),
+    (2, (2, 5), "same", (2, 1), 2),
+    (3, 3, ((0, 2), (1, 1), (2, 0)), (1, 1, 1), 1),      # first dim changes size
+    (1, 4, ((3, 1),), 2, 1),
+    (2, 3, 0, 1, 1),                                     # "valid": narrower rows
+    (2, 3, ((1, 1), (0, 1)), 1, 1),
+    (3, (2, 3, 3), ((0, 0), (0, 1), (1, 0)), (1, 2, 1), 1),
+    (3, 2, ((1, 0), (0, 2), (1, 1)), 1, 1),              # a later dimension grows
+    (2, 3, ((0, 0), (2, 2)), 1, 1),
 ]
 
 
-@pytest.mark.parametrize("path,nd,k,p,d,groups", STRIDE1_PATHS,
-                         ids=[f"{c[0]}-{i}" for i, c in enumerate(STRIDE1_PATHS)])
-def test_stride1_unfold_paths_match_loop_reference(path, nd, k, p, d, groups):
-    """Stride 1 takes the flat path (handgrad/functional/flat_unfold.py) unless a spatial
-    dimension after the first grows, with junk columns where the output is narrower than
-    the input; every path must equal the loop reference."""
+@pytest.mark.parametrize("nd,k,p,d,groups", STRIDE1_CASES, ids=[f"case{i}" for i in range(len(STRIDE1_CASES))])
+def test_stride1_cases_match_loop_reference(nd, k, p, d, groups):
     rng = np.random.default_rng(11)
     conv = ConvNd(nd, 2 * groups, 2 * groups, k, padding=p, dilation=d, groups=groups, rng=rng, dtype=F64,
                   bias_init=lambda shape, *a, **kw: rng.standard_normal(shape))
     x = rng.standard_normal((3, 2 * groups) + (7,) * nd)
     y = conv(x)
-    plan = conv._flat_plan(x.shape[2:])
-    assert (plan is not None) == path.startswith("flat")
-    if plan is not None:
-        assert plan.junk == (path == "flat-junk")
     g = rng.standard_normal(y.shape)
     dx = conv.backward(g)
     ry, rdx, rdw, rdb = loop_conv(x, conv.weight.data, conv.bias.data, (1,) * nd, conv.pads, conv.dilation, groups, g)
@@ -301,3 +294,30 @@ def test_stride1_unfold_paths_match_loop_reference(path, nd, k, p, d, groups):
     np.testing.assert_allclose(dx, rdx, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(conv.weight.grad, rdw, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(conv.bias.grad, rdb, rtol=1e-10, atol=1e-12)
+
+
+def test_fit_skips_the_first_layers_input_gradient():
+    """Training never asks the first layer for dL/d(data): its backward_params runs."""
+    from handgrad.losses import CrossEntropyLoss
+    from handgrad.optim import SGD
+    from handgrad.training import fit
+    from handgrad.layers import Flatten, Linear
+
+    calls = []
+
+    class Spy(Conv2d):
+        def backward(self, grad_out):
+            calls.append("backward")
+            return super().backward(grad_out)
+
+        def backward_params(self, grad_out):
+            calls.append("backward_params")
+            return super().backward_params(grad_out)
+
+    rng = np.random.default_rng(0)
+    model = Sequential(Spy(1, 2, 3, rng=rng), ReLU(), Flatten(), Linear(2 * 4 * 4, 3, rng=rng))
+    x = rng.random((8, 1, 6, 6), dtype=np.float32)
+    y = rng.integers(0, 3, 8)
+    fit(model, CrossEntropyLoss(), SGD(model.parameters(), lr=0.1), (x, y), epochs=1,
+        batch_size=4, verbose=False, rng=0)
+    assert calls == ["backward_params", "backward_params"]

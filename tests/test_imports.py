@@ -23,6 +23,7 @@ LEVELS = [
     ("handgrad.parameter", "handgrad.data"),
     ("handgrad.summary", "handgrad.gradcheck",                         # need only the layer contract
      "handgrad.init", "handgrad.functional"),
+    ("handgrad.kernels", "handgrad.backend"),                          # compiled ops; which ops run
     ("handgrad.layers",),
     ("handgrad.losses", "handgrad.models"),
     ("handgrad.optim",),

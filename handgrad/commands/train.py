@@ -121,7 +121,7 @@ def train(cfg, world=None, overwrite=False):
     MPI job: only rank 0 writes the run folder and tests; other ranks return
     ``(model, history, None, None)`` after training.
     """
-    from .. import data
+    from .. import backend, data
     from ..io import load_checkpoint, save
     from ..training import (CSVLogger, EvaluateEachEpoch, JSONLogger, ModelCheckpoint, TrainingError, fit,
                             generators, predict)
@@ -174,11 +174,11 @@ def train(cfg, world=None, overwrite=False):
         print(f"resuming from {cfg.resume} after epoch {start_epoch}")
 
     # -- train ---------------------------------------------------------------
-    print(f"training {cfg.model_name} on {cfg.dataset} ({len(train_xy[0])} images, {cfg.epochs} epochs, "
+    print(f"training {cfg.model_name} on {cfg.dataset} ({len(train_xy[0])} images, {cfg.epochs} epoch{'s' if cfg.epochs != 1 else ''}, "
           f"{cfg.optimizer} lr {cfg.learning_rate:g}, schedule {cfg.schedule}"
           f"{f', {cfg.workers} workers' if cfg.workers > 1 else ''}"
           f"{f', {world.size} MPI ranks' if world is not None else ''})")
-    print(_run_info.compute_line(cfg.workers))
+    print(_run_info.compute_line(cfg.workers, backend=backend.get()))
     print(f"model: {_run_info.parameter_count(model):,} parameters ({cfg.model_name})")
     print(f"run folder: {run_dir}", flush=True)
     try:                                      # overflow shows as a TrainingError, not a warning too

@@ -191,7 +191,7 @@ class DistributedDataParallel:
             if np.isfinite(out).all():
                 shard_value = float(loss.forward(out, target))
                 g = loss.backward()
-                self.model.backward(g * g.dtype.type(share) if share != 1.0 else g)
+                self.model.backward_params(g * g.dtype.type(share) if share != 1.0 else g)
                 value = shard_value * share
                 if out.ndim == 2:
                     correct = int(np.sum(labels(out) == labels(target)))

@@ -1,1 +1,19 @@
-"""Array functions shared by layers: argument parsing, output sizes, padding, windows."""
+"""The reference array operations the layers call, in plain NumPy: the math of docs/, one
+screen each. Compiled backends (handgrad/kernels/) replace some of them, tested equal;
+:mod:`handgrad.backend` chooses which runs.
+
+- convolution: :func:`conv_forward`, :func:`conv_backward` (functional/conv.py)
+- pooling: :func:`max_pool_forward`, :func:`max_pool_backward`, :func:`avg_pool_forward`,
+  :func:`avg_pool_backward` (functional/pooling.py)
+- ReLU: :func:`relu_forward`, :func:`relu_backward` (functional/relu.py)
+- softmax cross-entropy on logits: :func:`softmax_cross_entropy` (functional/softmax_ce.py)
+"""
+
+from .conv import conv_backward, conv_forward
+from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
+from .relu import relu_backward, relu_forward
+from .softmax_ce import softmax_cross_entropy
+
+__all__ = ["conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
+           "avg_pool_forward", "avg_pool_backward", "relu_forward", "relu_backward",
+           "softmax_cross_entropy"]

@@ -111,6 +111,12 @@ class Layer:
     def backward(self, grad_out):
         raise NotImplementedError
 
+    def backward_params(self, grad_out):
+        """``backward`` for a layer whose input is data: adds into each ``param.grad`` and
+        returns None, skipping dL/dx where the layer can (training calls this on the
+        model, so the first layer never computes the gradient of the data batch)."""
+        self.backward(grad_out)
+
     def __call__(self, x):
         return self.forward(x)
 
@@ -284,6 +290,12 @@ class Sequential(Layer):
         for layer in reversed(self.layers):
             grad_out = layer.backward(grad_out)
         return grad_out
+
+    def backward_params(self, grad_out):
+        for layer in reversed(self.layers[1:]):
+            grad_out = layer.backward(grad_out)
+        if self.layers:
+            self.layers[0].backward_params(grad_out)
 
     def append(self, layer):
         if not isinstance(layer, Layer):

@@ -2,23 +2,17 @@ r"""Max and average pooling over 1, 2 or 3 spatial dimensions.  Math: docs/pooli
 
 One N-dimensional implementation per kind (:class:`MaxPoolNd`, :class:`AvgPoolNd`);
 ``MaxPool1d/2d/3d`` and ``AvgPool1d/2d/3d`` only fix the number of spatial dimensions.
-The array work lives in handgrad/functional/pooling.py.
+The array work is in handgrad/functional/pooling.py (or a compiled backend's version of
+it, see :mod:`handgrad.backend`).
 """
 
 import numpy as np
 
+from .. import backend
 from .._checks import check_input, check_positive_int
-from ..functional.pool_windows import check_output_size, pool_args, pool_geometry
-from ..functional.pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
-from ..functional.workspace import Workspace
+from ..functional.pool_geometry import check_output_size, pool_args, pool_geometry
+from ._spatial import LAYOUTS, FixedDims, as_json
 from .base import Layer
-
-_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
-
-
-def _json(value):
-    """Tuples -> lists so that configs are JSON values."""
-    return [_json(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 class _PoolNd(Layer):
@@ -31,27 +25,34 @@ class _PoolNd(Layer):
         super().__init__()
         name = type(self).__name__
         self.num_spatial_dims = check_positive_int(num_spatial_dims, "num_spatial_dims", name)
-        self.kernel_size, self.stride, self._pad = pool_args(
+        self.kernel_size, self.stride, self.pads = pool_args(
             self.num_spatial_dims, kernel_size, stride, padding, name)
-        self.padding = padding
+        self.padding = padding if isinstance(padding, str) else as_json(padding)   # as given
         if not isinstance(ceil_mode, bool):
             raise TypeError(f"{name} expected ceil_mode to be a bool, got {ceil_mode!r}")
         self.ceil_mode = ceil_mode
-        self._work = Workspace()          # padded buffers reused across calls
 
     def _geometry(self, x):
         """Check the input and return the pooling geometry for its spatial size."""
         d, name = self.num_spatial_dims, type(self).__name__
-        layout = _LAYOUTS.get(d, f"(N, C, {d} spatial dims)")
+        layout = LAYOUTS.get(d, f"(N, C, {d} spatial dims)")
         check_input(x, name, ndim=d + 2, layout=layout)
-        geom = pool_geometry(x.shape[2:], self.kernel_size, self.stride, self._pad, self.ceil_mode)
+        geom = pool_geometry(x.shape[2:], self.kernel_size, self.stride, self.pads, self.ceil_mode)
         check_output_size(geom, x.shape, name)
         return geom
 
+    def _saved_checked(self, grad_out):
+        """The cache, after checking that ``grad_out`` has the output's shape."""
+        ops, y_shape, cache = self._saved()
+        if np.shape(grad_out) != y_shape:
+            raise ValueError(f"{type(self).__name__}.backward expected grad_out of shape "
+                             f"{y_shape}, got {np.shape(grad_out)}")
+        return ops, y_shape, cache
+
     def get_config(self):
         config = {} if self.fixed_dims else {"num_spatial_dims": self.num_spatial_dims}
-        config.update(kernel_size=_json(self.kernel_size), stride=_json(self.stride),
-                      padding=_json(self.padding), ceil_mode=self.ceil_mode)
+        config.update(kernel_size=as_json(self.kernel_size), stride=as_json(self.stride),
+                      padding=self.padding, ceil_mode=self.ceil_mode)
         return config
 
     def macs(self, input_shape, output_shape):
@@ -110,14 +111,14 @@ class MaxPoolNd(_PoolNd):
     """
 
     def forward(self, x):
-        geom = self._geometry(x)
-        y, arg, inside = max_pool_forward(x, geom, self._work)
-        self._cache = arg, inside, x.shape, geom
+        ops = backend.ops()
+        y, cache = ops.max_pool_forward(x, self._geometry(x))
+        self._cache = ops, y.shape, cache
         return y
 
     def backward(self, grad_out):
-        arg, inside, x_shape, geom = self._saved()
-        return max_pool_backward(grad_out, arg, inside, x_shape, geom, self._work)
+        ops, y_shape, cache = self._saved_checked(grad_out)
+        return ops.max_pool_backward(grad_out, cache)
 
 
 class AvgPoolNd(_PoolNd):
@@ -167,14 +168,15 @@ class AvgPoolNd(_PoolNd):
         self.divisor_override = divisor_override
 
     def forward(self, x):
-        geom = self._geometry(x)
-        y, divisor = avg_pool_forward(x, geom, self.count_include_pad, self.divisor_override, self._work)
-        self._cache = divisor, x.shape, geom
+        ops = backend.ops()
+        y, cache = ops.avg_pool_forward(x, self._geometry(x), self.count_include_pad,
+                                        self.divisor_override)
+        self._cache = ops, y.shape, cache
         return y
 
     def backward(self, grad_out):
-        divisor, x_shape, geom = self._saved()
-        return avg_pool_backward(grad_out, divisor, x_shape, geom, self._work)
+        ops, y_shape, cache = self._saved_checked(grad_out)
+        return ops.avg_pool_backward(grad_out, cache)
 
     def get_config(self):
         return {**super().get_config(), "count_include_pad": self.count_include_pad,
@@ -187,7 +189,7 @@ class AvgPoolNd(_PoolNd):
 
 # -- thin wrappers: the number of spatial dimensions fixed ------------------------
 
-class MaxPool1d(MaxPoolNd):
+class MaxPool1d(FixedDims, MaxPoolNd):
     """:class:`MaxPoolNd` over ``(N, C, L)`` inputs; ``L_out = floor((L + 2p - k) / s) + 1``.
 
     >>> import numpy as np
@@ -196,11 +198,8 @@ class MaxPool1d(MaxPoolNd):
     """
     fixed_dims = 1
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
-        super().__init__(1, kernel_size, stride, padding, ceil_mode)
 
-
-class MaxPool2d(MaxPoolNd):
+class MaxPool2d(FixedDims, MaxPoolNd):
     """:class:`MaxPoolNd` over ``(N, C, H, W)``; ``H_out = floor((H + 2p - k) / s) + 1``, same for W.
 
     >>> import numpy as np
@@ -209,11 +208,8 @@ class MaxPool2d(MaxPoolNd):
     """
     fixed_dims = 2
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
-        super().__init__(2, kernel_size, stride, padding, ceil_mode)
 
-
-class MaxPool3d(MaxPoolNd):
+class MaxPool3d(FixedDims, MaxPoolNd):
     """:class:`MaxPoolNd` over ``(N, C, D, H, W)``; each of D, H, W as ``floor((n + 2p - k) / s) + 1``.
 
     >>> import numpy as np
@@ -222,11 +218,8 @@ class MaxPool3d(MaxPoolNd):
     """
     fixed_dims = 3
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False):
-        super().__init__(3, kernel_size, stride, padding, ceil_mode)
 
-
-class AvgPool1d(AvgPoolNd):
+class AvgPool1d(FixedDims, AvgPoolNd):
     """:class:`AvgPoolNd` over ``(N, C, L)`` inputs; ``L_out = floor((L + 2p - k) / s) + 1``.
 
     >>> import numpy as np
@@ -235,12 +228,8 @@ class AvgPool1d(AvgPoolNd):
     """
     fixed_dims = 1
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
-        super().__init__(1, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
-
-class AvgPool2d(AvgPoolNd):
+class AvgPool2d(FixedDims, AvgPoolNd):
     """:class:`AvgPoolNd` over ``(N, C, H, W)``; ``H_out = floor((H + 2p - k) / s) + 1``, same for W.
 
     >>> import numpy as np
@@ -249,12 +238,8 @@ class AvgPool2d(AvgPoolNd):
     """
     fixed_dims = 2
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
-        super().__init__(2, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
 
-
-class AvgPool3d(AvgPoolNd):
+class AvgPool3d(FixedDims, AvgPoolNd):
     """:class:`AvgPoolNd` over ``(N, C, D, H, W)``; each of D, H, W as ``floor((n + 2p - k) / s) + 1``.
 
     >>> import numpy as np
@@ -262,7 +247,3 @@ class AvgPool3d(AvgPoolNd):
     (1, 1, 2, 2, 2)
     """
     fixed_dims = 3
-
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
-                 count_include_pad=True, divisor_override=None):
-        super().__init__(3, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)

@@ -4,13 +4,8 @@ import numbers
 
 import numpy as np
 
+from .. import backend
 from .base import Loss, check_prediction, class_targets
-
-
-def log_softmax(z):
-    """Row-wise log-softmax of ``(N, C)`` logits, shifted by the row maximum (no overflow)."""
-    shifted = z - z.max(axis=1, keepdims=True)               # <= 0: exp cannot overflow
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
 
 
 class CrossEntropyLoss(Loss):
@@ -68,16 +63,12 @@ class CrossEntropyLoss(Loss):
         if self.label_smoothing:
             eps = self.label_smoothing
             t = t * (1 - eps) + eps / C
-        logp = log_softmax(z)                                  # (N, C)
-        scale = self._reduce_scale(N)
-        self._cache = (logp, t, scale)
-        return float(-np.sum(t * logp) * scale)
+        loss, grad = backend.ops().softmax_cross_entropy(z, t, self._reduce_scale(N))
+        self._cache = grad                                     # (N, C), dL/dz
+        return loss
 
     def backward(self):
-        logp, t, scale = self._saved()
-        p = np.exp(logp)
-        grad = p * t.sum(axis=1, keepdims=True) - t           # (N, C)
-        return (grad * scale).astype(logp.dtype, copy=False)
+        return self._saved().copy()
 
     def get_config(self):
         return {"reduction": self.reduction, "label_smoothing": self.label_smoothing}

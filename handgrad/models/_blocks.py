@@ -4,17 +4,13 @@ from .. import layers as L
 from .._checks import as_dtype, as_rng
 
 
-def conv_bn_relu(in_channels, out_channels, rng, dtype, kernel_size=3, padding=1, input_grad=True):
+def conv_bn_relu(in_channels, out_channels, rng, dtype, kernel_size=3, padding=1):
     """``Conv2d (no bias) -> BatchNorm2d -> ReLU``; BatchNorm's shift makes a conv bias redundant.
-
-    ``input_grad=False`` for a model's first convolution: training never needs the gradient
-    with respect to a data batch, so its backward skips that (costly) part.
 
     Shape: ``(N, in_channels, H, W) -> (N, out_channels, H + 2*padding - kernel_size + 1, ...)``.
     """
     return [
-        L.Conv2d(in_channels, out_channels, kernel_size, padding=padding, bias=False, rng=rng, dtype=dtype,
-                 input_grad=input_grad),
+        L.Conv2d(in_channels, out_channels, kernel_size, padding=padding, bias=False, rng=rng, dtype=dtype),
         L.BatchNorm2d(out_channels, dtype=dtype),
         L.ReLU(),
     ]
@@ -23,14 +19,13 @@ def conv_bn_relu(in_channels, out_channels, rng, dtype, kernel_size=3, padding=1
 def conv_pool_stack(in_channels, widths, image_size, rng, dtype, convs_per_block=1):
     """``[conv_bn_relu * convs_per_block -> 2x2 max pool]`` per width.
 
-    The first convolution has ``input_grad=False`` (see :func:`conv_bn_relu`).
     Returns ``(layers, channels, side)``: the layers, and the channels and side of their output
     (each pool halves the side: ``side = image_size // 2**len(widths)``).
     """
     layers, channels, side = [], in_channels, image_size
     for width in widths:
         for _ in range(convs_per_block):
-            layers += conv_bn_relu(channels, width, rng, dtype, input_grad=bool(layers))
+            layers += conv_bn_relu(channels, width, rng, dtype)
             channels = width
         layers.append(L.MaxPool2d(2))
         side //= 2

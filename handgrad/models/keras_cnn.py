@@ -24,7 +24,7 @@ def keras_mnist_cnn(num_classes=10, in_channels=1, image_size=28, rng=None, dtyp
     rng, dtype = rng_and_dtype(rng, dtype)
     side = (image_size - 4) // 2
     return Sequential(
-        L.Conv2d(in_channels, 32, 3, rng=rng, dtype=dtype, input_grad=False), L.ReLU(),  # 32 x (S-2)^2
+        L.Conv2d(in_channels, 32, 3, rng=rng, dtype=dtype), L.ReLU(),                    # 32 x (S-2)^2
         L.Conv2d(32, 64, 3, rng=rng, dtype=dtype), L.ReLU(),            # 64 x (S-4)^2
         L.MaxPool2d(2),                                                 # 64 x side^2
         L.Dropout(0.25, rng=rng),

@@ -39,7 +39,7 @@ def lenet5(num_classes=10, in_channels=1, activation_name="tanh", rng=None, dtyp
     rng, dtype = rng_and_dtype(rng, dtype)
     act = lambda: activation(activation_name)  # noqa: E731 - one fresh layer per use
     return Sequential(
-        L.Conv2d(in_channels, 6, 5, padding=2, rng=rng, dtype=dtype, input_grad=False), act(),  # 6x28x28
+        L.Conv2d(in_channels, 6, 5, padding=2, rng=rng, dtype=dtype), act(),                    # 6x28x28
         L.MaxPool2d(2),                                                            # 6x14x14
         L.Conv2d(6, 16, 5, rng=rng, dtype=dtype), act(),                           # 16x10x10
         L.MaxPool2d(2),                                                            # 16x5x5

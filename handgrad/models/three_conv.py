@@ -31,8 +31,7 @@ def three_conv_net(num_classes=10, in_channels=1, hidden=100, rng=None, dtype=np
     ==========================  ============  ===========
 
     An untied bias has one value per channel *and* position (shape ``(C, H, W)``), so the
-    convolutions themselves have no bias. Total 359,846 parameters. The first convolution
-    skips the gradient with respect to the data batch (``input_grad=False``).
+    convolutions themselves have no bias. Total 359,846 parameters.
 
     Examples
     --------
@@ -44,7 +43,7 @@ def three_conv_net(num_classes=10, in_channels=1, hidden=100, rng=None, dtype=np
     channels, side = in_channels, 28
     for i, out in enumerate((16, 32, 64)):
         layers += [
-            L.Conv2d(channels, out, 3, padding=1, bias=False, rng=rng, dtype=dtype, input_grad=i > 0),
+            L.Conv2d(channels, out, 3, padding=1, bias=False, rng=rng, dtype=dtype),
             L.UntiedBias((out, side, side), dtype=dtype),
             L.ReLU(),
         ]

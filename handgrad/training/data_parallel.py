@@ -151,6 +151,15 @@ class DataParallel(Layer):
                 own[...] = np.mean([own, *others], axis=0)
 
     def backward(self, grad_out):
+        dxs = self._backward(grad_out, "backward")
+        return dxs[0] if len(dxs) == 1 else np.concatenate(dxs)
+
+    def backward_params(self, grad_out):
+        self._backward(grad_out, "backward_params")
+
+    def _backward(self, grad_out, method):
+        """Each replica's ``method`` (``backward`` or ``backward_params``) on its slice of
+        ``grad_out``, then the replicas' parameter gradients summed into the model's."""
         sizes = self._saved()
         count = len(sizes)
         replicas = self._replicas[:count]
@@ -158,12 +167,10 @@ class DataParallel(Layer):
         def backward(i, g):
             if i:
                 replicas[i].zero_grad()             # in the worker: replica grads are its own
-            return replicas[i].backward(g)
+            return getattr(replicas[i], method)(g)
         dxs = self._run(backward, grads)
         self._sum_grads(count)
-        if dxs[0] is None:                              # the first layer skips its input gradient
-            return None
-        return dxs[0] if count == 1 else np.concatenate(dxs)
+        return dxs
 
     def forward_backward(self, x, target, loss):
         """One training pass: outputs, loss and gradients of a batch, with the workers
@@ -190,7 +197,7 @@ class DataParallel(Layer):
             if not np.isfinite(out).all():
                 return out, float("nan")
             value = float(loss.forward(out, target))
-            self.backward(loss.backward())
+            self.backward_params(loss.backward())
             return out, value
         replicas = self._replica_set(count)
         losses = [copy.copy(loss) for _ in range(count)]   # each keeps its own cache; `loss` is untouched
@@ -210,7 +217,7 @@ class DataParallel(Layer):
                 return out, None
             value = losses[i].forward(out, ts)      # the shard's mean (or sum)
             g = losses[i].backward()
-            replicas[i].backward(g * g.dtype.type(shares[i]) if shares[i] != 1.0 else g)
+            replicas[i].backward_params(g * g.dtype.type(shares[i]) if shares[i] != 1.0 else g)
             return out, value
 
         results = self._run(step, list(zip(shards, targets)))

@@ -70,9 +70,3 @@ def output_size(n, k, s, pad, d=1, ceil_mode=False):
         return out
     return span // s + 1
 
-
-def leading(sizes):
-    """Index of the first ``sizes[i]`` entries of each trailing dimension: the real outputs
-    of a grid that is wider than the output (``a[leading(out)]`` for ``a`` of shape
-    ``(..., *grid)``)."""
-    return (Ellipsis,) + tuple(slice(0, o) for o in sizes)

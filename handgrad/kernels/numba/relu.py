@@ -1,0 +1,46 @@
+"""ReLU, Numba backend: output and mask in one pass, gradient in one pass (parallel).
+
+Same results as handgrad/functional/relu.py (NaN stays NaN with a False mask).
+"""
+
+import numpy as np
+from numba import prange
+
+from ...functional import relu as reference
+from ._jit import kernel
+
+
+@kernel
+def _forward(x, y, mask):
+    for i in prange(x.size):
+        v = x[i]
+        mask[i] = v > 0
+        y[i] = 0 if v <= 0 else v
+
+
+@kernel
+def _backward(g, mask, gx):
+    for i in prange(g.size):
+        gx[i] = g[i] if mask[i] else 0
+
+
+def relu_forward(x):
+    """As :func:`handgrad.functional.relu.relu_forward`."""
+    if x.dtype.kind != "f":
+        return reference.relu_forward(x)
+    x = np.ascontiguousarray(x)
+    y = np.empty_like(x)
+    mask = np.empty(x.shape, np.bool_)
+    _forward(x.reshape(-1), y.reshape(-1), mask.reshape(-1))
+    return y, mask
+
+
+def relu_backward(grad_y, mask):
+    """As :func:`handgrad.functional.relu.relu_backward`."""
+    grad_y = np.asarray(grad_y)
+    if grad_y.dtype.kind != "f":
+        return reference.relu_backward(grad_y, mask)
+    grad_y = np.ascontiguousarray(grad_y)
+    gx = np.empty_like(grad_y)
+    _backward(grad_y.reshape(-1), mask.reshape(-1), gx.reshape(-1))
+    return gx

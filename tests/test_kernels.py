@@ -1,0 +1,171 @@
+"""Every compiled backend's kernels equal the reference operations of handgrad.functional
+(float64 to 1e-10, float32 to 1e-5 relative) over random configurations, through both the
+parallel and the serial compilation."""
+
+import contextlib
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import handgrad.functional as reference
+from handgrad import backend
+from handgrad.functional.pool_geometry import pool_geometry
+from handgrad.functional.sizes import parse_padding
+
+from .test_conv import conv_configs
+from .test_pooling import pool_configs
+
+COMPILED = [name for name in backend.available() if name != "numpy"]
+pytestmark = pytest.mark.skipif(not COMPILED, reason="no compiled backend installed")
+TOL = {np.float64: 1e-10, np.float32: 1e-5}
+PATHS = pytest.mark.parametrize("parallel", [True, False], ids=["parallel", "serial"])
+
+
+@contextlib.contextmanager
+def compiled_path(name, parallel):
+    """Run backend ``name``'s kernels parallel even on the small test arrays, or serially."""
+    if name != "numba":
+        yield
+        return
+    from handgrad.kernels.numba import _jit
+    before = _jit.PARALLEL_MIN_SIZE
+    _jit.PARALLEL_MIN_SIZE = 0 if parallel else 2**62
+    try:
+        yield
+    finally:
+        _jit.PARALLEL_MIN_SIZE = before
+
+
+def close(actual, expected, dtype, scale=None):
+    """Equal to ``TOL[dtype]`` relative to ``scale``, by default the largest magnitude of
+    ``expected``."""
+    assert actual.shape == expected.shape and actual.dtype == expected.dtype
+    if scale is None:
+        scale = float(np.max(np.abs(expected), initial=0.0))
+    np.testing.assert_allclose(actual, expected, rtol=TOL[dtype], atol=TOL[dtype] * max(scale, 1e-30))
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=40, deadline=None)
+@given(cfg=conv_configs(), seed=st.integers(0, 2**16), input_grad=st.booleans())
+def test_conv_equals_reference(name, dtype, cfg, seed, input_grad, parallel):
+    with compiled_path(name, parallel):
+        rng = np.random.default_rng(seed)
+        ops = backend.ops(name)
+        x = rng.standard_normal(cfg["shape"]).astype(dtype)
+        w = rng.standard_normal((cfg["cout"], cfg["cin"] // cfg["groups"]) + cfg["k"]).astype(dtype)
+        b = rng.standard_normal(cfg["cout"]).astype(dtype) if cfg["bias"] else None
+        pads = parse_padding(cfg["padding"], cfg["k"], cfg["d"], cfg["nd"], "test")
+        args = (cfg["s"], pads, cfg["d"], cfg["groups"])
+        y, cache = ops.conv_forward(x, w, b, *args)
+        y_ref, cache_ref = reference.conv_forward(x, w, b, *args)
+        close(y, y_ref, dtype)
+        g = rng.standard_normal(y.shape).astype(dtype)
+        got, want = ops.conv_backward(g, cache, input_grad), reference.conv_backward(g, cache_ref, input_grad)
+        for a, e in zip(got, want):
+            assert (a is None) == (e is None)
+            if e is not None:
+                close(a, e, dtype)
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=40, deadline=None)
+@given(cfg=pool_configs())
+def test_pooling_equals_reference(name, kind, dtype, cfg, parallel):
+    with compiled_path(name, parallel):
+        rng = np.random.default_rng(cfg["seed"])
+        ops = backend.ops(name)
+        shape = (2, 3) + cfg["size"]
+        x = (rng.integers(-2, 3, shape) if cfg["ties"] else rng.standard_normal(shape)).astype(dtype)
+        geom = pool_geometry(cfg["size"], cfg["kernel"], cfg["stride"],
+                             tuple((p, p) for p in cfg["pad"]), cfg["ceil_mode"])
+        if min(geom.out) < 1:
+            return
+        extra = (cfg["count_include_pad"], cfg["divisor_override"]) if kind == "avg" else ()
+        forward, backward = f"{kind}_pool_forward", f"{kind}_pool_backward"
+        y, cache = getattr(ops, forward)(x, geom, *extra)
+        y_ref, cache_ref = getattr(reference, forward)(x, geom, *extra)
+        close(y, y_ref, dtype)
+        g = rng.standard_normal(y.shape).astype(dtype)
+        close(getattr(ops, backward)(g, cache), getattr(reference, backward)(g, cache_ref), dtype)
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+def test_max_pool_nan_and_minus_inf_as_reference(name, parallel):
+    with compiled_path(name, parallel):
+        ops = backend.ops(name)
+        x = np.full((1, 2, 4, 4), -np.inf)
+        x[0, 1, 3, 3] = 1.0
+        x[0, 1, 0, 1] = np.nan
+        geom = pool_geometry((4, 4), (3, 3), (2, 2), ((1, 1), (1, 1)), False)
+        y, cache = ops.max_pool_forward(x, geom)
+        y_ref, cache_ref = reference.max_pool_forward(x, geom)
+        np.testing.assert_array_equal(y, y_ref)                 # NaN where NaN, -inf where -inf
+        g = np.arange(1.0, 9.0).reshape(y.shape)
+        np.testing.assert_array_equal(ops.max_pool_backward(g, cache), reference.max_pool_backward(g, cache_ref))
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 9), min_size=1, max_size=4), seed=st.integers(0, 2**16))
+def test_relu_equals_reference(name, dtype, shape, seed, parallel):
+    with compiled_path(name, parallel):
+        rng = np.random.default_rng(seed)
+        ops = backend.ops(name)
+        x = rng.standard_normal(shape).astype(dtype)
+        x.flat[0] = 0.0                                         # the kink: mask False, y 0
+        if x.size > 1:
+            x.flat[1] = np.nan
+        y, mask = ops.relu_forward(x)
+        y_ref, mask_ref = reference.relu_forward(x)
+        np.testing.assert_array_equal(y, y_ref)
+        np.testing.assert_array_equal(mask, mask_ref)
+        g = rng.standard_normal(x.shape).astype(dtype)
+        np.testing.assert_array_equal(ops.relu_backward(g, mask), reference.relu_backward(g, mask_ref))
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 20), c=st.integers(1, 12), seed=st.integers(0, 2**16),
+       soft=st.booleans(), scale=st.sampled_from([1.0, 0.1]))
+def test_softmax_cross_entropy_equals_reference(name, dtype, n, c, seed, soft, scale, parallel):
+    with compiled_path(name, parallel):
+        rng = np.random.default_rng(seed)
+        ops = backend.ops(name)
+        z = (rng.standard_normal((n, c)) * 30).astype(dtype)    # large logits: the shift matters
+        t = rng.dirichlet(np.ones(c), n) if soft else np.eye(c)[rng.integers(0, c, n)]
+        t = t.astype(dtype)
+        loss, grad = ops.softmax_cross_entropy(z, t, scale)
+        loss_ref, grad_ref = reference.softmax_cross_entropy(z, t, scale)
+        assert loss == pytest.approx(loss_ref, rel=TOL[dtype], abs=TOL[dtype])
+        # each entry p * sum(t) - t is a difference of terms of size up to 1 (times scale):
+        # float32 rounding of p shows relative to that size, not to the difference
+        close(grad, grad_ref, dtype, scale=scale)
+
+
+@pytest.mark.parametrize("name", COMPILED)
+def test_kernels_run_serially_in_worker_threads(name):
+    """Data-parallel workers call the kernels from several threads at once."""
+    from concurrent.futures import ThreadPoolExecutor
+    ops = backend.ops(name)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    want = reference.conv_forward(x, w, None, (1, 1), ((1, 1), (1, 1)), (1, 1), 1)[0]
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: ops.conv_forward(x, w, None, (1, 1), ((1, 1), (1, 1)),
+                                                           (1, 1), 1)[0], range(6)))
+    for y in results:
+        close(y, want, np.float32)
