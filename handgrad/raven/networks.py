@@ -29,9 +29,8 @@ PAIR_REGRESSION = 2                                      # cos, sin of k * rotat
 def _conv_stack(widths, rng, dtype):
     """[Conv 3x3 (no bias) -> BatchNorm -> ReLU -> MaxPool 2] per width, from one channel."""
     layers, channels = [], 1
-    for i, width in enumerate(widths):
-        layers += [L.Conv2d(channels, width, 3, padding=1, bias=False, rng=rng, dtype=dtype,
-                            input_grad=i > 0),
+    for width in widths:
+        layers += [L.Conv2d(channels, width, 3, padding=1, bias=False, rng=rng, dtype=dtype),
                    L.BatchNorm2d(width, dtype=dtype), L.ReLU(), L.MaxPool2d(2)]
         channels = width
     return layers, channels
