@@ -122,8 +122,14 @@ class DataParallel(Layer):
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.workers - 1,
                                             thread_name_prefix="handgrad-dp")
+        state = np.geterr()                  # NumPy's error handling is per thread: the caller's
+
+        def in_callers_state(i, item):
+            with np.errstate(**state):
+                return fn(i, item)
+
         with blas_threads(1):
-            futures = [self._pool.submit(fn, i, item) for i, item in enumerate(items[1:], start=1)]
+            futures = [self._pool.submit(in_callers_state, i, item) for i, item in enumerate(items[1:], start=1)]
             first = fn(0, items[0])
             return [first] + [f.result() for f in futures]
 

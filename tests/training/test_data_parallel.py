@@ -183,3 +183,21 @@ def test_shard_bounds_split_like_array_split(n, workers):
     assert len(got) == len(expected)
     for g, e in zip(got, expected):
         np.testing.assert_array_equal(g, e)
+
+
+def test_worker_threads_follow_the_callers_numpy_error_state():
+    """np.errstate is per thread: an overflow the caller silenced (a diverging run) must not
+    warn from a worker thread either, and one the caller turned into an error must raise."""
+    import warnings
+
+    rng = np.random.default_rng(0)
+    model = L.Sequential(L.Linear(4, 3, rng=rng))
+    model[0].weight.data[...] = 1.0
+    net = DataParallel(model, workers=2)
+    x = np.full((8, 4), 1e38, np.float32)                   # x @ W.T = 4e38 overflows float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="ignore", invalid="ignore"):
+            net.forward(x)
+    with np.errstate(over="raise", invalid="raise"), pytest.raises(FloatingPointError):
+        net.forward(x)

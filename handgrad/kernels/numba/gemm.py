@@ -43,12 +43,14 @@ def _run(tasks):
             task()
         return
     counter = itertools.count()
+    state = np.geterr()                      # NumPy's error handling is per thread: the caller's
 
     def drain():
-        for i in iter(counter.__next__, None):
-            if i >= len(tasks):
-                return
-            tasks[i]()
+        with np.errstate(**state):
+            for i in iter(counter.__next__, None):
+                if i >= len(tasks):
+                    return
+                tasks[i]()
 
     with blas_threads(1):
         helpers = [_executor(threads - 1).submit(drain) for _ in range(threads - 1)]
