@@ -1,11 +1,8 @@
 """Pictures: a sheet of problems, one solved problem with its scores, accuracy per rule."""
 
-import os
-import tempfile
-
 import numpy as np
 
-from .._files import default_file_mode
+from .._files import atomic_path
 from .generate import rule_labels
 
 
@@ -19,17 +16,11 @@ def _pyplot():
 def _save(fig, path):
     """Save atomically (a temporary PNG renamed over ``path``)."""
     plt = _pyplot()
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".png", dir=folder)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=100)
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, dpi=100)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

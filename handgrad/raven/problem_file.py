@@ -1,11 +1,10 @@
 """Problem sets on disk: one ``.npz`` (no pickle), written atomically and read back to verify."""
 
 import os
-import tempfile
 
 import numpy as np
 
-from .._files import default_file_mode
+from .._files import atomic_path
 from .generate import CHOICES, KINDS
 from .panels import check_panels
 
@@ -15,19 +14,10 @@ FORMAT = "handgrad-raven-problems-1"
 
 def save_problems(problems, path):
     """Write a problem set (from :func:`handgrad.raven.generate.generate`) to ``path``; returns it."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".npz") as tmp:
         np.savez_compressed(tmp, format=np.array(FORMAT), kind=np.array(problems["kind"]),
                             **{k: problems[k] for k in FIELDS})
         load_problems(tmp)                                           # verify before it replaces anything
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 

@@ -18,13 +18,12 @@ problems generated from ``seed``; evaluation problems come from another seed
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .._files import default_file_mode
+from .._files import atomic_open
 from ..data import DataLoader
 from ..io import load, save
 from ..losses import CrossEntropyLoss
@@ -69,16 +68,8 @@ class RavenConfig:
 
 def write_json(path, obj):
     """Write ``obj`` as JSON atomically (a temporary file renamed over ``path``) and read it back."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=folder)
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2)
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_open(path) as f:
+        json.dump(obj, f, indent=2)
     with open(path) as f:
         json.load(f)
     return path
