@@ -1,6 +1,7 @@
 """Which implementation of each array operation runs: the NumPy reference or compiled kernels.
 
-Every operation the layers call (convolution, pooling, ReLU, softmax cross-entropy) has a
+Every operation the layers call (convolution, pooling, dense layers, ReLU, softmax
+cross-entropy) has a
 reference in :mod:`handgrad.functional`, pure NumPy, always present and complete. A
 compiled backend supplies its own version of some of them (handgrad/kernels/<name>/),
 each tested equal to the reference; the operations it does not supply fall back to the
@@ -30,21 +31,13 @@ import importlib.util
 import os
 from types import SimpleNamespace
 
-# OpenMP threads (Numba's threading layer; in one process they may share one OpenMP runtime
-# with other libraries) spin while they wait for work unless told otherwise, and with
-# another process on the cores every parallel kernel then waits for a descheduled spinner:
-# LeNet-5 trained at 638 images/s instead of 4,415 on the loaded 2-core machine. The runtime
-# reads this once, when it loads, so it is set here, before any kernel runs, unless the
-# user chose a policy (docs/performance.md).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 from . import functional
 
 #: the operations a backend may supply, all present in handgrad.functional
 OPERATIONS = (
     "conv_forward", "conv_backward",
     "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
-    "relu_forward", "relu_backward", "softmax_cross_entropy",
+    "linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax_cross_entropy",
 )
 
 #: backend name -> module holding its kernels (None: the reference itself), fastest last

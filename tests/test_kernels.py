@@ -25,17 +25,21 @@ PATHS = pytest.mark.parametrize("parallel", [True, False], ids=["parallel", "ser
 
 @contextlib.contextmanager
 def compiled_path(name, parallel):
-    """Run backend ``name``'s kernels parallel even on the small test arrays, or serially."""
+    """Run backend ``name``'s kernels in many small blocks over two threads even on the small
+    test arrays, or serially in one block."""
     if name != "numba":
         yield
         return
-    from handgrad.kernels.numba import _jit
-    before = _jit.PARALLEL_MIN_SIZE
-    _jit.PARALLEL_MIN_SIZE = 0 if parallel else 2**62
+    from handgrad import _threads
+    from handgrad.kernels.numba import _blocks
+    before = _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS
+    _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS = (0, 64) if parallel else (2**62, 2**62)
+    _threads.set_threads(2)
     try:
         yield
     finally:
-        _jit.PARALLEL_MIN_SIZE = before
+        _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS = before[:2]
+        _threads.set_threads(None)
 
 
 def close(actual, expected, dtype, scale=None):
@@ -169,3 +173,26 @@ def test_kernels_run_serially_in_worker_threads(name):
                                                            (1, 1), 1)[0], range(6)))
     for y in results:
         close(y, want, np.float32)
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=30, deadline=None)
+@given(m=st.integers(0, 40), n_in=st.integers(1, 30), n_out=st.integers(1, 30),
+       bias=st.booleans(), input_grad=st.booleans(), seed=st.integers(0, 2**16))
+def test_linear_equals_reference(name, dtype, m, n_in, n_out, bias, input_grad, seed, parallel):
+    with compiled_path(name, parallel):
+        rng = np.random.default_rng(seed)
+        ops = backend.ops(name)
+        x = rng.standard_normal((m, n_in)).astype(dtype)
+        w = rng.standard_normal((n_out, n_in)).astype(dtype)
+        b = rng.standard_normal(n_out).astype(dtype) if bias else None
+        close(ops.linear_forward(x, w, b), reference.linear_forward(x, w, b), dtype,
+              scale=float(np.abs(x).sum(axis=1).max(initial=0) * np.abs(w).max() + 1))
+        g = rng.standard_normal((m, n_out)).astype(dtype)
+        got, want = ops.linear_backward(g, x, w, input_grad), reference.linear_backward(g, x, w, input_grad)
+        for a, e in zip(got, want):
+            assert (a is None) == (e is None)
+            if e is not None:
+                close(a, e, dtype, scale=float(np.abs(e).max(initial=0) + m))

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import backend
 from .._checks import as_dtype, as_rng, check_input, check_positive_int
 from ..init import Constant, He, make_parameter
 from .base import Layer
@@ -64,19 +65,26 @@ class Linear(Layer):
         check_input(x, f"Linear({self.in_features} -> {self.out_features})", ndim=range(2, 33),
                     dtype=self.dtype, axis_size=(-1, self.in_features), layout="(N, *, in_features)")
         x2 = x.reshape(-1, self.in_features)                # (M, in), M = N * prod(*)
-        y = x2 @ self.weight.data.T                         # (M, out)
-        if self.bias is not None:
-            y += self.bias.data
-        self._cache = x2, x.shape
+        ops = backend.ops()
+        b = None if self.bias is None else self.bias.data
+        y = ops.linear_forward(x2, self.weight.data, b)     # (M, out)
+        self._cache = ops, x2, x.shape
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def backward(self, grad_out):
-        x2, in_shape = self._saved()
+        return self._backward(grad_out, input_grad=True)
+
+    def backward_params(self, grad_out):
+        self._backward(grad_out, input_grad=False)
+
+    def _backward(self, grad_out, input_grad):
+        ops, x2, in_shape = self._saved()
         g = grad_out.reshape(-1, self.out_features)         # (M, out)
-        self.weight.grad += g.T @ x2                        # (out, in)
+        dx, dw, db = ops.linear_backward(g, x2, self.weight.data, input_grad)
+        self.weight.grad += dw                              # (out, in)
         if self.bias is not None:
-            self.bias.grad += g.sum(axis=0)
-        return (g @ self.weight.data).reshape(in_shape)     # (M, in) -> input shape
+            self.bias.grad += db
+        return None if dx is None else dx.reshape(in_shape)  # (M, in) -> input shape
 
     def macs(self, input_shape, output_shape):
         return int(np.prod(output_shape[:-1], dtype=np.int64)) * self.in_features * self.out_features

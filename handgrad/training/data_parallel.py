@@ -41,6 +41,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from .._blas import blas_threads
+from .._threads import one_thread_here
 from .._shards import random_layers, shard_bounds, shard_generators, using_generators
 from ..layers.base import Layer
 from ..losses.base import Loss
@@ -128,7 +129,7 @@ class DataParallel(Layer):
             with np.errstate(**state):
                 return fn(i, item)
 
-        with blas_threads(1):
+        with blas_threads(1), one_thread_here():      # each worker's operations on its own thread
             futures = [self._pool.submit(in_callers_state, i, item) for i, item in enumerate(items[1:], start=1)]
             first = fn(0, items[0])
             return [first] + [f.result() for f in futures]

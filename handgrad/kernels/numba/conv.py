@@ -1,125 +1,126 @@
-"""Convolution, Numba backend: the reference's products (BLAS, split over threads by
-handgrad.kernels.numba.gemm), with the memory-bound work around them as loop kernels,
-parallel over rows or samples.
+"""Convolution, Numba backend: the reference's products (BLAS), with the memory-bound work
+around them as loop kernels, all done one block of samples at a time (:mod:`._blocks`).
 
 Same math and same layouts as handgrad/functional/conv.py: ``cols (C*K, N*OUT)``,
-``Y = W @ cols``, ``dW = G @ cols.T``, ``dcols = W.T @ G``. The kernels replace
+``Y = W @ cols``, ``dW = G @ cols.T``, ``dcols = W.T @ G``. For each block of samples
 
-- unfolding (im2col), read straight from the unpadded input (no padded copy);
-- the transpose of ``Y (C_out, N*OUT)`` into ``y (N, C_out, *O)``, bias added in the same pass;
-- the transpose of ``dL/dy`` into ``G (C_out, N*OUT)``, the bias gradient summed in the same pass;
-- folding (col2im), written straight into dL/dx (no padded buffer, no zero pass over it).
+- forward: unfold the block's windows into its columns of ``cols`` (straight from the
+  unpadded input), multiply, and move the product ``(C_out, n*OUT)`` into ``y (n, C_out, *O)``
+  with the bias added in the same pass;
+- backward: move the block of ``dL/dy`` into ``G (C_out, n*OUT)`` while summing the bias
+  gradient, multiply twice (the block's share of ``dW``; its ``dcols``), and fold ``dcols``
+  straight into the block of ``dL/dx`` (no padded buffer).
+
+A block's columns and products stay in the cache between these passes. ``dW`` and the
+bias gradient are sums of one partial per block, added in block order.
 """
 
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import uintp
 
 from ...functional.conv import conv_output_shape
+from ._blocks import block_size, bounds, run_blocks, scratch
 from ._jit import kernel
-from .gemm import matmul, matmul_nt
+from ._spans import span
 from ._spatial import as_3d
-
-
-@njit(cache=True, inline="always")
-def _span(n, o, s, j, d, p):
-    """The output range ``[lo, hi)`` along one dimension whose input sample ``o*s + j*d - p``
-    lies inside ``[0, n)``."""
-    first = j * d - p                          # input index of output 0
-    lo = 0 if first >= 0 else (-first + s - 1) // s
-    hi = 0 if first >= n else (n - 1 - first) // s + 1
-    return min(lo, o), min(max(hi, 0), o)
 
 
 @kernel
 def unfold(x, k, s, d, p, o, cols):
-    """cols[(c, j), (n, o)] = x[n, c, o*s + j*d - p] (0 outside the input); x (N, C, D, H, W)."""
+    """cols[(c, j), (n, o)] = x[n, c, o*s + j*d - p] (0 outside the input), for a block
+    ``x (n, C, D, H, W)`` and its own ``cols (C*K, n*OUT)``.
+
+    Along W each tap copies one run of samples (``span``: the outputs whose input lies
+    inside; the others are padding). Flat views and unsigned offsets: a signed index is
+    checked for Python's negative indexing at every access.
+    """
     N, C, D, H, W = x.shape
-    K = k[0] * k[1] * k[2]
-    OUT = o[0] * o[1] * o[2]
-    for r in prange(C * K):
-        c, j = r // K, r % K
-        j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
-        lo, hi = _span(W, o[2], s[2], j2, d[2], p[2])
-        shift = j2 * d[2] - p[2]
-        row = cols[r]
-        for n in range(N):
-            plane = x[n, c]
-            for a in range(o[0]):
-                i0 = a * s[0] + j0 * d[0] - p[0]
-                for b in range(o[1]):
-                    i1 = b * s[1] + j1 * d[1] - p[1]
-                    at = n * OUT + (a * o[1] + b) * o[2]
-                    if i0 < 0 or i0 >= D or i1 < 0 or i1 >= H:
-                        for e in range(o[2]):
-                            row[at + e] = 0
-                        continue
-                    line = plane[i0, i1]
-                    for e in range(lo):
-                        row[at + e] = 0
-                    if s[2] == 1:                                  # a contiguous run: a copy
-                        row[at + lo:at + hi] = line[lo + shift:hi + shift]
-                    else:
-                        for e in range(lo, hi):
-                            row[at + e] = line[e * s[2] + shift]
-                    for e in range(hi, o[2]):
-                        row[at + e] = 0
+    K, OUT, L = k[0] * k[1] * k[2], o[0] * o[1] * o[2], cols.shape[1]
+    xf, cf = x.reshape(x.size), cols.reshape(cols.size)
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * D * H * W
+            for j in range(K):
+                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+                lo, hi = span(W, o[2], s[2], j2, d[2], p[2])
+                row = (c * K + j) * L + n * OUT
+                for a in range(o[0]):
+                    i0 = a * s[0] + j0 * d[0] - p[0]
+                    for b in range(o[1]):
+                        i1 = b * s[1] + j1 * d[1] - p[1]
+                        at = uintp(row + (a * o[1] + b) * o[2])
+                        if 0 <= i0 < D and 0 <= i1 < H:
+                            src = uintp(plane + (i0 * H + i1) * W + j2 * d[2] - p[2])
+                            for e in range(lo):
+                                cf[at + e] = 0
+                            if s[2] == 1:                              # a contiguous run
+                                for e in range(uintp(lo), uintp(hi)):
+                                    cf[at + e] = xf[src + e]
+                            else:
+                                for e in range(uintp(lo), uintp(hi)):
+                                    cf[at + e] = xf[src + e * s[2]]
+                            for e in range(hi, o[2]):
+                                cf[at + e] = 0
+                        else:
+                            for e in range(o[2]):
+                                cf[at + e] = 0
 
 
 @kernel
 def fold(dcols, k, s, d, p, o, dx):
-    """dx[n, c, i] = sum of dcols[(c, j), (n, o)] over (j, o) with o*s + j*d - p = i."""
+    """dx[n, c, i] = sum of dcols[(c, j), (n, o)] over (j, o) with o*s + j*d - p = i: the
+    adjoint of :func:`unfold`, for a block ``dx (n, C, D, H, W)``."""
     N, C, D, H, W = dx.shape
-    K = k[0] * k[1] * k[2]
-    OUT = o[0] * o[1] * o[2]
-    for q in prange(N * C):
-        n, c = q // C, q % C
-        plane = dx[n, c]
-        plane[:] = 0
-        for j in range(K):
-            row = dcols[c * K + j]
-            j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
-            lo, hi = _span(W, o[2], s[2], j2, d[2], p[2])
-            shift = j2 * d[2] - p[2]
-            for a in range(o[0]):
-                i0 = a * s[0] + j0 * d[0] - p[0]
-                if i0 < 0 or i0 >= D:
-                    continue
-                for b in range(o[1]):
-                    i1 = b * s[1] + j1 * d[1] - p[1]
-                    if i1 < 0 or i1 >= H:
-                        continue
-                    at = n * OUT + (a * o[1] + b) * o[2]
-                    line = plane[i0, i1]
-                    if s[2] == 1:                                  # a contiguous run
-                        line[lo + shift:hi + shift] += row[at + lo:at + hi]
-                    else:
-                        for e in range(lo, hi):
-                            line[e * s[2] + shift] += row[at + e]
+    K, OUT, L = k[0] * k[1] * k[2], o[0] * o[1] * o[2], dcols.shape[1]
+    df, xf = dcols.reshape(dcols.size), dx.reshape(dx.size)
+    xf[:] = 0
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * D * H * W
+            for j in range(K):
+                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+                lo, hi = span(W, o[2], s[2], j2, d[2], p[2])
+                row = (c * K + j) * L + n * OUT
+                for a in range(o[0]):
+                    i0 = a * s[0] + j0 * d[0] - p[0]
+                    for b in range(o[1]):
+                        i1 = b * s[1] + j1 * d[1] - p[1]
+                        if 0 <= i0 < D and 0 <= i1 < H:
+                            at = uintp(row + (a * o[1] + b) * o[2])
+                            dst = uintp(plane + (i0 * H + i1) * W + j2 * d[2] - p[2])
+                            if s[2] == 1:
+                                for e in range(uintp(lo), uintp(hi)):
+                                    xf[dst + e] += df[at + e]
+                            else:
+                                for e in range(uintp(lo), uintp(hi)):
+                                    xf[dst + e * s[2]] += df[at + e]
 
 
 @kernel
 def samples_first(yt, bias, y):
-    """y[n, c, o] = yt[c, n*OUT + o] + bias[c]; yt (C, N*OUT), y (N, C, OUT)."""
+    """y[n, c, o] = yt[c, n*OUT + o] + bias[c]; yt (C, n*OUT), y (n, C, OUT)."""
     N, C, OUT = y.shape
-    for q in prange(N * C):
-        n, c = q // C, q % C
-        y[n, c, :] = yt[c, n * OUT:(n + 1) * OUT] + bias[c]
+    for n in range(N):
+        for c in range(C):
+            for o in range(OUT):
+                y[n, c, o] = yt[c, n * OUT + o] + bias[c]
 
 
 @kernel
 def channels_first(g, gt, db):
-    """gt[c, n*OUT + o] = g[n, c, o] and db[c] = sum of g[:, c, :]; g (N, C, OUT)."""
+    """gt[c, n*OUT + o] = g[n, c, o] and db[c] = sum of g[:, c, :]; g (n, C, OUT)."""
     N, C, OUT = g.shape
-    for c in prange(C):
-        total = 0.0
-        for n in range(N):
+    db[:] = 0
+    for n in range(N):
+        for c in range(C):
+            total = 0.0
             for o in range(OUT):
                 v = g[n, c, o]
                 gt[c, n * OUT + o] = v
                 total += v
-        db[c] = total
+            db[c] += total
 
 
 def _geometry(x_shape, k, stride, pads, dilation):
@@ -131,38 +132,60 @@ def _geometry(x_shape, k, stride, pads, dilation):
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups):
-    """As :func:`handgrad.functional.conv.conv_forward` (same arguments and results)."""
+    """As :func:`handgrad.functional.conv.conv_forward` (same arguments and results; the
+    cache keeps each block's ``cols``)."""
     N, Ci = x.shape[:2]
     Co, k, G = w.shape[0], w.shape[2:], groups
     out, shape3, k3, s3, d3, p3, o3 = _geometry(x.shape, k, stride, pads, dilation)
     CK, OUT = Ci * math.prod(k), math.prod(out)
-    cols = np.empty((CK, N * OUT), x.dtype)
-    unfold(x.reshape(shape3), k3, s3, d3, p3, o3, cols)
-    cols = cols.reshape(G, CK // G, N * OUT)                           # (G, Ci/G*K, N*OUT)
-    yt = matmul(w.reshape(G, Co // G, CK // G), cols, np.empty((G, Co // G, N * OUT), x.dtype))
+    CKg, Cog = CK // G, Co // G
+    x3 = np.ascontiguousarray(x).reshape(shape3)
+    blocks = bounds(N, block_size(N, max(CK, Co) * OUT))
+    cols = np.empty(CK * N * OUT, x.dtype)           # kept for the backward pass
     y = np.empty((N, Co) + out, x.dtype)
+    y3 = y.reshape(N, Co, OUT)
+    wg = w.reshape(G, Cog, CKg)
     bias = b if b is not None else np.zeros(Co, x.dtype)
-    samples_first(yt.reshape(Co, N * OUT), bias, y.reshape(N, Co, OUT))
-    return y, (x.shape, w, b is not None, cols, stride, pads, dilation, out)
+
+    def block(i, lo, hi):
+        c = cols[CK * lo * OUT:CK * hi * OUT].reshape(CK, (hi - lo) * OUT)   # (CK, n*OUT), contiguous
+        unfold(x3[lo:hi], k3, s3, d3, p3, o3, c)
+        yt = scratch("conv.yt", (Co, (hi - lo) * OUT), x.dtype)
+        for g in range(G):
+            np.matmul(wg[g], c[g * CKg:(g + 1) * CKg], out=yt[g * Cog:(g + 1) * Cog])
+        samples_first(yt, bias, y3[lo:hi])
+
+    run_blocks(block, blocks, N * OUT * (CK + Co))
+    return y, (x.shape, w, b is not None, cols, blocks, G, stride, pads, dilation, out)
 
 
 def conv_backward(grad_y, cache, input_grad=True):
     """As :func:`handgrad.functional.conv.conv_backward`."""
-    x_shape, w, has_bias, cols, stride, pads, dilation, out = cache
-    Co, k, G = w.shape[0], w.shape[2:], cols.shape[0]
-    N, OUT, CKg = x_shape[0], math.prod(out), cols.shape[1]
-    g = np.ascontiguousarray(grad_y).reshape(N, Co, OUT)
-    gt = np.empty((Co, N * OUT), grad_y.dtype)
-    db = np.empty(Co, grad_y.dtype)
-    channels_first(g, gt, db)
-    gt = gt.reshape(G, Co // G, N * OUT)
-    dw = matmul_nt(gt, cols, np.empty((G, Co // G, CKg), grad_y.dtype))
-    dw = dw.reshape(w.shape)
-    if not input_grad:
-        return None, dw, db if has_bias else None
-    dcols = matmul(w.reshape(G, Co // G, CKg).transpose(0, 2, 1), gt,
-                    np.empty((G, CKg, N * OUT), grad_y.dtype))
+    x_shape, w, has_bias, cols, blocks, G, stride, pads, dilation, out = cache
+    Co, k = w.shape[0], w.shape[2:]
+    N, OUT, CK = x_shape[0], math.prod(out), w.shape[1] * G * math.prod(w.shape[2:])
+    CKg, Cog = CK // G, Co // G
     _, shape3, k3, s3, d3, p3, o3 = _geometry(x_shape, k, stride, pads, dilation)
-    dx = np.empty(x_shape, grad_y.dtype)
-    fold(dcols.reshape(G * CKg, N * OUT), k3, s3, d3, p3, o3, dx.reshape(shape3))
-    return dx, dw, db if has_bias else None
+    g3 = np.ascontiguousarray(grad_y).reshape(N, Co, OUT)
+    wg = w.reshape(G, Cog, CKg)
+    dw_parts = np.empty((len(blocks), G, Cog, CKg), grad_y.dtype)
+    db_parts = np.empty((len(blocks), Co), grad_y.dtype)
+    dx = np.empty(x_shape, grad_y.dtype) if input_grad else None
+    dx3 = dx.reshape(shape3) if input_grad else None
+
+    def block(i, lo, hi):
+        gt = scratch("conv.gt", (Co, (hi - lo) * OUT), grad_y.dtype)
+        channels_first(g3[lo:hi], gt, db_parts[i])
+        c = cols[CK * lo * OUT:CK * hi * OUT].reshape(CK, (hi - lo) * OUT)
+        for g in range(G):
+            np.matmul(gt[g * Cog:(g + 1) * Cog], c[g * CKg:(g + 1) * CKg].T, out=dw_parts[i, g])
+        if input_grad:
+            dcols = scratch("conv.dcols", (CK, (hi - lo) * OUT), grad_y.dtype)
+            for g in range(G):
+                np.matmul(wg[g].T, gt[g * Cog:(g + 1) * Cog], out=dcols[g * CKg:(g + 1) * CKg])
+            fold(dcols, k3, s3, d3, p3, o3, dx3[lo:hi])
+
+    run_blocks(block, blocks, N * OUT * (CK + Co) * 2)
+    dw = dw_parts.sum(axis=0).reshape(w.shape)
+    db = db_parts.sum(axis=0) if has_bias else None
+    return dx, dw, db

@@ -1,18 +1,19 @@
-"""ReLU, Numba backend: output and mask in one pass, gradient in one pass (parallel).
+"""ReLU, Numba backend: output and mask in one pass, gradient in one pass (in blocks,
+:mod:`._blocks`).
 
 Same results as handgrad/functional/relu.py (NaN stays NaN with a False mask).
 """
 
 import numpy as np
-from numba import prange
 
 from ...functional import relu as reference
+from ._blocks import block_size, bounds, run_blocks
 from ._jit import kernel
 
 
 @kernel
 def _forward(x, y, mask):
-    for i in prange(x.size):
+    for i in range(x.size):
         v = x[i]
         mask[i] = v > 0
         y[i] = 0 if v <= 0 else v
@@ -20,7 +21,7 @@ def _forward(x, y, mask):
 
 @kernel
 def _backward(g, mask, gx):
-    for i in prange(g.size):
+    for i in range(g.size):
         gx[i] = g[i] if mask[i] else 0
 
 
@@ -31,7 +32,9 @@ def relu_forward(x):
     x = np.ascontiguousarray(x)
     y = np.empty_like(x)
     mask = np.empty(x.shape, np.bool_)
-    _forward(x.reshape(-1), y.reshape(-1), mask.reshape(-1))
+    xf, yf, mf = x.reshape(-1), y.reshape(-1), mask.reshape(-1)
+    run_blocks(lambda i, lo, hi: _forward(xf[lo:hi], yf[lo:hi], mf[lo:hi]),
+               bounds(x.size, block_size(x.size, 1)), x.size)
     return y, mask
 
 
@@ -42,5 +45,7 @@ def relu_backward(grad_y, mask):
         return reference.relu_backward(grad_y, mask)
     grad_y = np.ascontiguousarray(grad_y)
     gx = np.empty_like(grad_y)
-    _backward(grad_y.reshape(-1), mask.reshape(-1), gx.reshape(-1))
+    gf, mf, xf = grad_y.reshape(-1), mask.reshape(-1), gx.reshape(-1)
+    run_blocks(lambda i, lo, hi: _backward(gf[lo:hi], mf[lo:hi], xf[lo:hi]),
+               bounds(gx.size, block_size(gx.size, 1)), gx.size)
     return gx

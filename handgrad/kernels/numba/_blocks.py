@@ -1,0 +1,95 @@
+"""Blocks of samples: the unit of cache reuse and of parallel work for the kernels.
+
+An operation over a batch runs block by block: a block's intermediate arrays (for a
+convolution its unfolded windows and its product) stay in the CPU cache between the
+passes over them instead of going out to memory and back. The blocks are also what
+threads share: on the main thread, when the work is large enough to pay for waking a
+thread (about 0.1 ms here), the caller and ``threads - 1`` pool threads take blocks from a
+shared counter, so a thread that another process has descheduled delays at most the
+block it holds while the others take the rest. Elsewhere (another thread, or a
+data-parallel worker of :class:`handgrad.training.DataParallel`, which already keeps every
+core busy; see :mod:`handgrad._threads`) the caller runs its blocks itself, in order.
+
+Results do not depend on the number of threads: each block writes its own part of the
+output or its own partial sum, and partial sums are added in block order.
+"""
+
+import itertools
+import math
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from ..._threads import may_split, threads
+
+#: elements of one block's largest intermediate array (1 MiB of float32: about L2 size)
+BLOCK_ELEMENTS = 1 << 18
+#: below this many elements of work per call, waking a thread costs more than it saves
+PARALLEL_MIN_WORK = 1 << 20
+
+_pool = {"executor": None, "size": 0}
+
+
+def _executor(workers):
+    if _pool["size"] != workers:
+        if _pool["executor"] is not None:
+            _pool["executor"].shutdown(wait=False)
+        _pool["executor"] = ThreadPoolExecutor(workers, thread_name_prefix="handgrad-blocks")
+        _pool["size"] = workers
+    return _pool["executor"]
+
+
+def block_size(count, per_item):
+    """Items per block: as many as keep ``per_item * items`` within ``BLOCK_ELEMENTS``
+    (at least one)."""
+    return max(1, min(count, BLOCK_ELEMENTS // max(1, per_item)))
+
+
+def bounds(count, size):
+    """``[(lo, hi), ...]`` cutting ``range(count)`` into blocks of ``size`` items."""
+    return [(lo, min(lo + size, count)) for lo in range(0, count, size)]
+
+
+def run_blocks(fn, blocks, work):
+    """Call ``fn(i, lo, hi)`` for every block ``i`` of ``blocks``; in threads when called
+    from the main thread with ``work`` (elements touched) of at least ``PARALLEL_MIN_WORK``."""
+    n = min(threads(), len(blocks))
+    if n <= 1 or work < PARALLEL_MIN_WORK or not may_split():
+        for i, (lo, hi) in enumerate(blocks):
+            fn(i, lo, hi)
+        return
+    counter = itertools.count()
+    state = np.geterr()                      # NumPy's error handling is per thread: the caller's
+
+    def drain():
+        with np.errstate(**state):
+            for i in iter(counter.__next__, None):
+                if i >= len(blocks):
+                    return
+                fn(i, *blocks[i])
+
+    helpers = [_executor(n - 1).submit(drain) for _ in range(n - 1)]
+    drain()
+    for helper in helpers:
+        helper.result()
+
+
+_local = threading.local()
+
+
+def scratch(name, shape, dtype):
+    """A temporary array for one block, reused by this thread from call to call.
+
+    Fresh arrays of a block's size come from the operating system as untouched pages, and
+    touching them costs about as much as the copy that fills them; a block's intermediate
+    (unfolded windows, products) lives only while the block runs, so each thread keeps one
+    buffer per ``name`` and grows it when a larger block needs it. The contents are
+    whatever the last user left there.
+    """
+    buffers = _local.__dict__.setdefault("buffers", {})
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    buf = buffers.get(name)
+    if buf is None or buf.nbytes < nbytes:
+        buf = buffers[name] = np.empty(max(nbytes, 64), np.uint8)
+    return buf[:nbytes].view(dtype).reshape(shape)
