@@ -4,15 +4,18 @@ around them as loop kernels, all done one block of samples at a time (:mod:`._bl
 Same math and same layouts as handgrad/functional/conv.py: ``cols (C*K, N*OUT)``,
 ``Y = W @ cols``, ``dW = G @ cols.T``, ``dcols = W.T @ G``. For each block of samples
 
-- forward: unfold the block's windows into its columns of ``cols`` (straight from the
+- forward: unfold the block's windows into its ``cols (C*K, n*OUT)`` (straight from the
   unpadded input), multiply, and move the product ``(C_out, n*OUT)`` into ``y (n, C_out, *O)``
   with the bias added in the same pass;
 - backward: move the block of ``dL/dy`` into ``G (C_out, n*OUT)`` while summing the bias
-  gradient, multiply twice (the block's share of ``dW``; its ``dcols``), and fold ``dcols``
-  straight into the block of ``dL/dx`` (no padded buffer).
+  gradient, unfold the block again, multiply twice (the block's share of ``dW``; its
+  ``dcols``), and fold ``dcols`` straight into the block of ``dL/dx`` (no padded buffer).
 
-A block's columns and products stay in the cache between these passes. ``dW`` and the
-bias gradient are sums of one partial per block, added in block order.
+A block's columns and products live in per-thread scratch buffers that stay in the CPU
+cache between these passes; the whole ``cols`` of a batch (tens of megabytes for a
+mid-sized layer) is never written out to memory, and unfolding a block twice costs less
+than keeping it. ``dW`` and the bias gradient are sums of one partial per block, added in
+block order.
 """
 
 import math
@@ -133,35 +136,34 @@ def _geometry(x_shape, k, stride, pads, dilation):
 
 def conv_forward(x, w, b, stride, pads, dilation, groups):
     """As :func:`handgrad.functional.conv.conv_forward` (same arguments and results; the
-    cache keeps each block's ``cols``)."""
+    cache keeps the input instead of ``cols``)."""
     N, Ci = x.shape[:2]
     Co, k, G = w.shape[0], w.shape[2:], groups
     out, shape3, k3, s3, d3, p3, o3 = _geometry(x.shape, k, stride, pads, dilation)
     CK, OUT = Ci * math.prod(k), math.prod(out)
     CKg, Cog = CK // G, Co // G
     x3 = np.ascontiguousarray(x).reshape(shape3)
-    blocks = bounds(N, block_size(N, max(CK, Co) * OUT))
-    cols = np.empty(CK * N * OUT, x.dtype)           # kept for the backward pass
     y = np.empty((N, Co) + out, x.dtype)
     y3 = y.reshape(N, Co, OUT)
     wg = w.reshape(G, Cog, CKg)
     bias = b if b is not None else np.zeros(Co, x.dtype)
 
     def block(i, lo, hi):
-        c = cols[CK * lo * OUT:CK * hi * OUT].reshape(CK, (hi - lo) * OUT)   # (CK, n*OUT), contiguous
-        unfold(x3[lo:hi], k3, s3, d3, p3, o3, c)
+        cols = scratch("conv.cols", (CK, (hi - lo) * OUT), x.dtype)
+        unfold(x3[lo:hi], k3, s3, d3, p3, o3, cols)
         yt = scratch("conv.yt", (Co, (hi - lo) * OUT), x.dtype)
         for g in range(G):
-            np.matmul(wg[g], c[g * CKg:(g + 1) * CKg], out=yt[g * Cog:(g + 1) * Cog])
+            np.matmul(wg[g], cols[g * CKg:(g + 1) * CKg], out=yt[g * Cog:(g + 1) * Cog])
         samples_first(yt, bias, y3[lo:hi])
 
+    blocks = bounds(N, block_size(N, max(CK, Co) * OUT))
     run_blocks(block, blocks, N * OUT * (CK + Co))
-    return y, (x.shape, w, b is not None, cols, blocks, G, stride, pads, dilation, out)
+    return y, (x3, x.shape, w, b is not None, blocks, G, stride, pads, dilation, out)
 
 
 def conv_backward(grad_y, cache, input_grad=True):
     """As :func:`handgrad.functional.conv.conv_backward`."""
-    x_shape, w, has_bias, cols, blocks, G, stride, pads, dilation, out = cache
+    x3, x_shape, w, has_bias, blocks, G, stride, pads, dilation, out = cache
     Co, k = w.shape[0], w.shape[2:]
     N, OUT, CK = x_shape[0], math.prod(out), w.shape[1] * G * math.prod(w.shape[2:])
     CKg, Cog = CK // G, Co // G
@@ -176,9 +178,10 @@ def conv_backward(grad_y, cache, input_grad=True):
     def block(i, lo, hi):
         gt = scratch("conv.gt", (Co, (hi - lo) * OUT), grad_y.dtype)
         channels_first(g3[lo:hi], gt, db_parts[i])
-        c = cols[CK * lo * OUT:CK * hi * OUT].reshape(CK, (hi - lo) * OUT)
+        cols = scratch("conv.cols", (CK, (hi - lo) * OUT), grad_y.dtype)
+        unfold(x3[lo:hi], k3, s3, d3, p3, o3, cols)             # again: cheaper than keeping it
         for g in range(G):
-            np.matmul(gt[g * Cog:(g + 1) * Cog], c[g * CKg:(g + 1) * CKg].T, out=dw_parts[i, g])
+            np.matmul(gt[g * Cog:(g + 1) * Cog], cols[g * CKg:(g + 1) * CKg].T, out=dw_parts[i, g])
         if input_grad:
             dcols = scratch("conv.dcols", (CK, (hi - lo) * OUT), grad_y.dtype)
             for g in range(G):
