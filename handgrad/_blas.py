@@ -14,7 +14,7 @@ _SETTERS = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads
             "openblas_set_num_threads64_", "openblas_set_num_threads")
 _GETTERS = ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
             "openblas_get_num_threads64_", "openblas_get_num_threads")
-_LIB = False   # False: not looked up yet; None: none found
+_LIBS = {}     # path -> (set_num_threads, get_num_threads) or None, per library looked at
 
 
 def _loaded_openblas_paths():
@@ -28,12 +28,12 @@ def _loaded_openblas_paths():
     return sorted(paths)
 
 
-def _openblas():
-    """``(set_num_threads, get_num_threads)`` of the loaded OpenBLAS, or None."""
-    global _LIB
-    if _LIB is False:
-        _LIB = None
-        for path in _loaded_openblas_paths():
+def _openblases():
+    """``[(set_num_threads, get_num_threads), ...]`` of every OpenBLAS loaded now (NumPy's
+    first; SciPy's, which the compiled kernels call, once loaded)."""
+    for path in _loaded_openblas_paths():
+        if path not in _LIBS:
+            _LIBS[path] = None
             try:
                 lib = ctypes.CDLL(path)
             except OSError:
@@ -42,40 +42,37 @@ def _openblas():
             getter = next((getattr(lib, g) for g in _GETTERS if hasattr(lib, g)), None)
             if setter is not None and getter is not None:
                 setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                _LIB = (setter, getter)
-                break
-    return _LIB
+                _LIBS[path] = (setter, getter)
+    numpy_first = sorted(_LIBS, key=lambda path: "numpy" not in path)
+    return [_LIBS[path] for path in numpy_first if _LIBS[path] is not None]
 
 
 def get_blas_threads():
-    """OpenBLAS's current thread count, or None where it cannot be read."""
-    lib = _openblas()
-    return None if lib is None else int(lib[1]())
+    """OpenBLAS's current thread count (NumPy's), or None where it cannot be read."""
+    libs = _openblases()
+    return int(libs[0][1]()) if libs else None
 
 
 def set_blas_threads(n):
-    """Set OpenBLAS's thread count for the whole process; returns False where no OpenBLAS
-    was found."""
-    lib = _openblas()
-    if lib is None:
-        return False
-    lib[0](int(n))
-    return True
+    """Set the thread count of every loaded OpenBLAS for the whole process; returns False
+    where none was found."""
+    libs = _openblases()
+    for setter, _ in libs:
+        setter(int(n))
+    return bool(libs)
 
 
 @contextlib.contextmanager
 def blas_threads(n):
-    """Run the ``with`` block with ``n`` BLAS threads, then restore the previous count."""
-    lib = _openblas()
-    if lib is None:
-        yield
-        return
-    setter, getter = lib
-    before = int(getter())
-    if before != n:
-        setter(n)
+    """Run the ``with`` block with ``n`` BLAS threads, then restore the previous counts."""
+    libs = _openblases()
+    before = [int(getter()) for _, getter in libs]
+    for (setter, _), count in zip(libs, before):
+        if count != n:
+            setter(n)
     try:
         yield
     finally:
-        if before != n:
-            setter(before)
+        for (setter, _), count in zip(libs, before):
+            if count != n:
+                setter(count)
