@@ -3,9 +3,12 @@
 One training step = forward, softmax cross-entropy, backward, SGD-with-momentum update,
 the model as a user writes it and as ``fit`` runs it (no per-layer flags). Both
 frameworks train the same architecture on the same random 1x28x28 batches; rounds
-alternate between them and medians over interleaved rounds are quoted. By default each
-library uses its own defaults (every core; handgrad's default backend); ``--threads N``
-pins both. The "DP" column trains through ``DataParallel`` with one worker per core.
+alternate between them and medians over interleaved rounds are quoted. PyTorch runs in a
+process of its own (started by this script, driven round by round through a pipe), so
+neither library's process-wide settings (thread pools, BLAS threads, allocator) touch the
+other. By default each library uses its own defaults (every core; handgrad's default
+backend); ``--threads N`` pins both. The "DP" column trains through ``DataParallel``
+with one worker per core.
 
     python benchmarks/train_throughput.py                       # the issue's default settings
     python benchmarks/train_throughput.py --busy 1              # with one competing `yes` process
@@ -25,15 +28,18 @@ classic  conv3x3(16, pad 1) relu maxpool3/2(pad 1) [28->14] conv3x3(32, pad 1) r
 from _threads import THREADS  # noqa: I001  (must precede numpy)
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
+import sys
 import time
 
 import numpy as np
 
 import handgrad.layers as L
 from handgrad import backend
+from handgrad._threads import threads
 from handgrad.layers import Dropout, Flatten, MaxPool2d
 from handgrad.losses import CrossEntropyLoss
 from handgrad.optim import SGD
@@ -113,12 +119,6 @@ def torch_runner(name, batches):
     return step
 
 
-def handgrad_predictor(name, batch, rng):
-    model = handgrad_model(name, rng).eval()
-    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
-    return lambda i: model.forward(x)
-
-
 def torch_predictor(name, batch, rng):
     import torch
     model = torch_model(name).eval()
@@ -128,6 +128,52 @@ def torch_predictor(name, batch, rng):
         with torch.no_grad():
             model(x)
     return step
+
+
+def torch_worker():
+    """The PyTorch side, in its own process: one JSON command per line on stdin
+    (``setup``: build a runner; ``round``: time one round), one JSON answer per line."""
+    import torch
+    if THREADS:
+        torch.set_num_threads(THREADS)
+    torch.manual_seed(0)
+    step, batch = None, None
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        if cmd["op"] == "setup":
+            batch, rng = cmd["batch"], np.random.default_rng(cmd["seed"])
+            step = (torch_predictor(cmd["model"], batch, rng) if cmd["inference"]
+                    else torch_runner(cmd["model"], make_batches(batch, rng)))
+            answer = {"threads": torch.get_num_threads(), "version": torch.__version__}
+        else:
+            answer = {"rate": images_per_second(step, cmd["steps"], batch)}
+        print(json.dumps(answer), flush=True)
+
+
+class TorchProcess:
+    """Drives :func:`torch_worker` in a child process."""
+
+    def __init__(self, threads):
+        argv = [sys.executable, __file__, "--torch-worker"] + (["--threads", str(threads)] if threads else [])
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def ask(self, **cmd):
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def runner(self, name, batch, seed, inference):
+        self.info = self.ask(op="setup", model=name, batch=batch, seed=seed, inference=inference)
+        return lambda steps: self.ask(op="round", steps=steps)["rate"]
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
+def make_batches(batch, rng):
+    return [(rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch))
+            for _ in range(4)]
 
 
 def images_per_second(step, steps, batch):
@@ -147,11 +193,12 @@ def cpu_name():
 
 
 def compare(runners, rounds, steps, batch):
-    """Median images/s of each runner over interleaved rounds."""
+    """Median images/s of each runner over interleaved rounds; a runner is a local step
+    function or, for PyTorch, a callable ``rate(steps)`` timed in its own process."""
     rates = {k: [] for k in runners}
     for _ in range(rounds):
-        for k, step in runners.items():
-            rates[k].append(images_per_second(step, steps, batch))
+        for k, run in runners.items():
+            rates[k].append(run(steps) if k == "torch" else images_per_second(run, steps, batch))
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
@@ -168,35 +215,36 @@ def main(argv=None):
     p.add_argument("--no-workers", action="store_true", help="skip the DataParallel column")
     p.add_argument("--threads", type=int, default=THREADS,
                    help="pin both libraries to N threads (read before numpy loads)")
+    p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    import torch
+    if args.torch_worker:
+        return torch_worker()
     if args.backend:
         backend.set_backend(args.backend)
-    if THREADS:
-        torch.set_num_threads(THREADS)
-    torch.manual_seed(0)
     rng = np.random.default_rng(0)
+    torch_proc = TorchProcess(THREADS)
     busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(args.busy)]
     try:
         workers = os.cpu_count() or 1
         dp = workers > 1 and not args.no_workers and not args.inference
-        print(f"{cpu_name()}, {os.cpu_count()} cores; torch {torch.__version__} "
-              f"({torch.get_num_threads()} threads); handgrad backend {backend.get()}; "
-              f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')} (one OpenMP runtime, both libraries); "
-              f"{args.busy} competing processes; load average before {os.getloadavg()[0]:.1f}; "
+        info = torch_proc.ask(op="setup", model=args.models[0], batch=1, seed=0, inference=True)
+        print(f"{cpu_name()}, {os.cpu_count()} cores; torch {info['version']} "
+              f"({info['threads']} threads, its own process); handgrad backend {backend.get()} "
+              f"({threads()} threads); {args.busy} competing processes; "
+              f"load average before {os.getloadavg()[0]:.1f}; "
               f"median of {args.rounds} interleaved rounds x {args.steps} steps")
         print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"
               + (f" {'handgrad DP':>12} {'ratio':>6}" if dp else ""))
         for name in args.models:
             for batch in args.batch or ([1000, 1] if args.inference else [64, 128]):
+                seed = int(rng.integers(2**31))
+                remote = torch_proc.runner(name, batch, seed, args.inference)
                 if args.inference:
-                    runners = {"handgrad": handgrad_predictor(name, batch, rng),
-                               "torch": torch_predictor(name, batch, rng)}
+                    runners = {"handgrad": handgrad_predictor(name, batch, np.random.default_rng(seed)),
+                               "torch": remote}
                 else:
-                    batches = [(rng.random((batch, 1, 28, 28), dtype=np.float32),
-                                rng.integers(0, 10, batch)) for _ in range(4)]
-                    runners = {"handgrad": handgrad_runner(name, batches, rng),
-                               "torch": torch_runner(name, batches)}
+                    batches = make_batches(batch, np.random.default_rng(seed))
+                    runners = {"handgrad": handgrad_runner(name, batches, rng), "torch": remote}
                     if dp:
                         runners["dp"] = handgrad_runner(name, batches, rng, workers=workers)
                 steps = args.steps if batch > 8 else args.steps * 20
@@ -208,6 +256,7 @@ def main(argv=None):
         for proc in busy:
             proc.kill()
             proc.wait()
+        torch_proc.close()
 
 
 if __name__ == "__main__":

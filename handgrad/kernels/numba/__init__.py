@@ -10,7 +10,8 @@ lock once per block. Every thread multiplies its own blocks, so each OpenBLAS (N
 SciPy's) is set to one thread for the process when this backend loads, unless
 ``OPENBLAS_NUM_THREADS`` says otherwise: two thread pools that each want every core would
 otherwise take turns spinning, and a multi-threaded OpenBLAS collapses when another
-process shares the cores (docs/performance.md).
+process shares the cores (docs/performance.md). It also asks malloc to keep freed
+memory (:mod:`handgrad._memory`).
 """
 
 import os
@@ -18,6 +19,7 @@ import os
 import scipy.linalg.cython_blas  # noqa: F401  (the BLAS that Numba's np.dot calls: loaded now, pinned below)
 
 from ..._blas import set_blas_threads
+from ..._memory import keep_freed_memory
 
 from .conv import conv_backward, conv_forward
 from .linear import linear_backward, linear_forward
@@ -27,6 +29,7 @@ from .softmax_ce import softmax_cross_entropy
 
 if "OPENBLAS_NUM_THREADS" not in os.environ:
     set_blas_threads(1)
+keep_freed_memory()                  # no page faults for the arrays every step allocates anew
 
 __all__ = ["conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
            "avg_pool_forward", "avg_pool_backward", "linear_forward", "linear_backward", "relu_forward", "relu_backward",
