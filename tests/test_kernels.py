@@ -196,3 +196,36 @@ def test_linear_equals_reference(name, dtype, m, n_in, n_out, bias, input_grad, 
             assert (a is None) == (e is None)
             if e is not None:
                 close(a, e, dtype, scale=float(np.abs(e).max(initial=0) + m))
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=30, deadline=None)
+@given(shape=st.lists(st.integers(1, 7), min_size=2, max_size=5), affine=st.booleans(),
+       seed=st.integers(0, 2**16), offset=st.sampled_from([0.0, 30.0]))
+def test_batch_norm_equals_reference(name, dtype, shape, affine, seed, offset, parallel):
+    shape[0] = max(shape[0], 2)                                 # at least two values per channel
+    with compiled_path(name, parallel):
+        rng = np.random.default_rng(seed)
+        ops = backend.ops(name)
+        # an offset makes the mean matter; in float32 it costs the reference itself (float32
+        # sums) digits at the 1e-5 level, so float32 compares centred data
+        x = (rng.standard_normal(shape) + (offset if dtype == np.float64 else 0.0)).astype(dtype)
+        C = shape[1]
+        weight = rng.standard_normal(C).astype(dtype) if affine else None
+        bias = rng.standard_normal(C).astype(dtype) if affine else None
+        got = ops.batch_norm_forward(x, weight, bias, 1e-5)
+        want = reference.batch_norm_forward(x, weight, bias, 1e-5)
+        for a, e in zip(got[:3], want[:3]):
+            close(a, e, dtype, scale=float(np.abs(e).max()) + 1.0)
+        g = rng.standard_normal(x.shape).astype(dtype)
+        # dL/dx is a difference of terms of size |gamma| / sigma * |g| (it cancels to 0 for a
+        # channel of two values): rounding shows relative to that size; the sums to M |g|
+        M = x.size // C
+        terms = float(np.abs(want[3][1]).max() * (np.abs(weight).max() if affine else 1.0)) * 3
+        scales = [terms * float(np.abs(g).max()), M * float(np.abs(g).max()), M * float(np.abs(g).max())]
+        for a, e, scale in zip(ops.batch_norm_backward(g, got[3]), reference.batch_norm_backward(g, want[3]), scales):
+            assert (a is None) == (e is None)
+            if e is not None:
+                close(a, e, dtype, scale=scale)

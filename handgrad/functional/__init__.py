@@ -2,6 +2,8 @@
 screen each. Compiled backends (handgrad/kernels/) replace some of them, tested equal;
 :mod:`handgrad.backend` chooses which runs.
 
+- batch normalization (training mode): :func:`batch_norm_forward`, :func:`batch_norm_backward`
+  (functional/batchnorm.py)
 - convolution: :func:`conv_forward`, :func:`conv_backward` (functional/conv.py)
 - pooling: :func:`max_pool_forward`, :func:`max_pool_backward`, :func:`avg_pool_forward`,
   :func:`avg_pool_backward` (functional/pooling.py)
@@ -10,12 +12,13 @@ screen each. Compiled backends (handgrad/kernels/) replace some of them, tested 
 - softmax cross-entropy on logits: :func:`softmax_cross_entropy` (functional/softmax_ce.py)
 """
 
+from .batchnorm import batch_norm_backward, batch_norm_forward
 from .conv import conv_backward, conv_forward
 from .linear import linear_backward, linear_forward
 from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
 from .relu import relu_backward, relu_forward
 from .softmax_ce import softmax_cross_entropy
 
-__all__ = ["conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
+__all__ = ["batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
            "avg_pool_forward", "avg_pool_backward", "linear_forward", "linear_backward", "relu_forward", "relu_backward",
            "softmax_cross_entropy"]

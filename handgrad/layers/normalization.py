@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .. import backend
 from .._checks import as_dtype, as_rng, check_input, check_positive_int, check_probability, check_real
 from ..init import Constant, make_parameter
 from .base import Layer
@@ -11,8 +12,9 @@ class _BatchNorm(Layer):
     r"""Shared implementation of :class:`BatchNorm1d` and :class:`BatchNorm2d`.
 
     Statistics are taken per channel ``c`` over the ``M = N * prod(spatial)`` entries of
-    the axes ``(0, 2, 3, ...)``. Reductions run directly on those axes (no transposes) and
-    in the input's dtype (float32 stays float32).
+    the axes ``(0, 2, 3, ...)``; the array work of training mode is
+    :func:`handgrad.functional.batchnorm.batch_norm_forward` and ``batch_norm_backward``
+    (or a compiled backend's version, see :mod:`handgrad.backend`).
     """
 
     _ranks = ()          # allowed input ranks
@@ -45,7 +47,6 @@ class _BatchNorm(Layer):
 
     def forward(self, x):
         self._check(x)
-        axes = (0,) + tuple(range(2, x.ndim))               # every axis but the channel axis
         bshape = (1, self.num_features) + (1,) * (x.ndim - 2)  # per-channel values broadcast
         M = x.size // self.num_features                     # entries per channel
         if self.training:
@@ -53,46 +54,40 @@ class _BatchNorm(Layer):
                 raise ValueError(f"{type(self).__name__} in training mode needs more than one value "
                                  f"per channel to compute a variance, got input shape {x.shape}; "
                                  f"use a batch of at least 2 or call .eval()")
-            mean = x.mean(axis=axes)                         # (C,)
-            xc = x - mean.reshape(bshape)                    # x - mu
-            var = np.mean(xc * xc, axis=axes)                # (C,) biased variance
-            inv_std = 1 / np.sqrt(var + self.dtype.type(self.eps))
-            xhat = xc
-            xhat *= inv_std.reshape(bshape)                  # in place: xc is our own temporary
+            ops = backend.ops()
+            weight, bias = (self.weight.data, self.bias.data) if self.affine else (None, None)
+            y, mean, var, cache = ops.batch_norm_forward(x, weight, bias, self.eps)
             m = self.dtype.type(self.momentum)
             # running statistics use the unbiased variance, as PyTorch does; updated in place
             self.running_mean *= 1 - m
             self.running_mean += m * mean
             self.running_var *= 1 - m
             self.running_var += (m * M / (M - 1)) * var
-        else:
-            inv_std = 1 / np.sqrt(self.running_var + self.dtype.type(self.eps))
-            xhat = (x - self.running_mean.reshape(bshape)) * inv_std.reshape(bshape)
+            self._cache = (ops, cache)
+            return y
+        # evaluation: the running statistics, an affine map per channel
+        inv_std = 1 / np.sqrt(self.running_var + self.dtype.type(self.eps))
+        xhat = (x - self.running_mean.reshape(bshape)) * inv_std.reshape(bshape)
         y = xhat
         if self.affine:
             y = xhat * self.weight.data.reshape(bshape)
             y += self.bias.data.reshape(bshape)
-        self._cache = (self.training, xhat, inv_std, axes, bshape)
+        self._cache = (None, (xhat, inv_std))
         return y
 
     def backward(self, grad_out):
-        batch_stats, xhat, inv_std, axes, bshape = self._saved()
-        g = grad_out
-        sum_g = g.sum(axis=axes)                             # (C,) = dL/dbeta
-        sum_gx = np.sum(g * xhat, axis=axes)                 # (C,) = dL/dgamma
-        scale = inv_std                                      # 1 / sigma, (C,)
+        ops, cache = self._saved()
+        if ops is None:                                      # evaluation: an affine map per channel
+            xhat, inv_std = cache
+            axes = (0,) + tuple(range(2, grad_out.ndim))
+            scale = inv_std if not self.affine else self.weight.data * inv_std      # gamma / sigma
+            dx = grad_out * scale.reshape((1, self.num_features) + (1,) * (grad_out.ndim - 2))
+            dweight, dbias = np.sum(grad_out * xhat, axis=axes), grad_out.sum(axis=axes)
+        else:
+            dx, dweight, dbias = ops.batch_norm_backward(grad_out, cache)
         if self.affine:
-            self.weight.grad += sum_gx
-            self.bias.grad += sum_g
-            scale = self.weight.data * inv_std               # gamma / sigma
-        if not batch_stats:                                  # eval: an affine map per channel
-            return g * scale.reshape(bshape)
-        M = g.size // self.num_features
-        # dx = (gamma / sigma) / M * (M g - sum g - xhat * sum(g xhat)), with in-place steps
-        dx = xhat * sum_gx.reshape(bshape)
-        dx += sum_g.reshape(bshape)
-        np.subtract(g * g.dtype.type(M), dx, out=dx)
-        dx *= (scale / M).reshape(bshape)
+            self.weight.grad += dweight
+            self.bias.grad += dbias
         return dx
 
     def macs(self, input_shape, output_shape):
