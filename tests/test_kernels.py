@@ -78,6 +78,17 @@ def test_conv_equals_reference(name, dtype, cfg, seed, input_grad, parallel):
 
 @PATHS
 @pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=40, deadline=None)
+@given(cfg=conv_configs(), seed=st.integers(0, 2**16), input_grad=st.booleans())
+def test_stride_one_conv_equals_reference(name, dtype, cfg, seed, input_grad, parallel):
+    """Stride 1 everywhere: the compiled backend's padded-grid ("wide") path."""
+    test_conv_equals_reference.hypothesis.inner_test(
+        name, dtype, dict(cfg, s=(1,) * cfg["nd"]), seed, input_grad, parallel)
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @settings(max_examples=40, deadline=None)

@@ -155,12 +155,157 @@ def _backward_block(grad_y, x, w, k, s, d, p, o, gt, cols, dcols, dwt, db, dx, i
         fold(dcols, k, s, d, p, o, dx)
 
 
+# -- stride 1: windows as contiguous runs of the padded image --------------------------
+#
+# With stride 1 the windows of tap j, over every output position at once, are one
+# contiguous run of the flattened padded sample: output (a, b, e) reads padded position
+# (a + j0 d0, b + j1 d1, e + j2 d2), i.e. flat index  a*Hp*Wp + b*Wp + e + off_j. Indexing
+# the outputs on the padded grid ("wide": Lw = (O0-1)*Hp*Wp + (O1-1)*Wp + O2 positions,
+# of which those with e >= O2 or b >= O1 are junk) makes every row of cols a single copy,
+# and fold a single run of additions. The product then also covers the junk positions:
+# forward drops them, backward gives them a zero gradient, so they add nothing to dW or dx.
+
+@kernel
+def pad_block(x, before, xp):
+    """xp (n, C, Dp, Hp, Wp) = x (n, C, D, H, W) with zeros around it (``before`` in front)."""
+    N, C, D, H, W = x.shape
+    xp[:] = 0
+    for n in range(N):
+        for c in range(C):
+            for a in range(D):
+                for b in range(H):
+                    for e in range(W):
+                        xp[n, c, a + before[0], b + before[1], e + before[2]] = x[n, c, a, b, e]
+
+
+@kernel
+def crop_block(dxp, before, dx):
+    """dx (n, C, D, H, W) = the interior of dxp (the inverse of :func:`pad_block`)."""
+    N, C, D, H, W = dx.shape
+    for n in range(N):
+        for c in range(C):
+            for a in range(D):
+                for b in range(H):
+                    for e in range(W):
+                        dx[n, c, a, b, e] = dxp[n, c, a + before[0], b + before[1], e + before[2]]
+
+
+@kernel
+def unfold_wide(xp, k, d, Lw, cols):
+    """cols[(c, j), n*Lw + t] = xp[n, c].flat[t + off_j], off_j = (j0 d0 Hp + j1 d1) Wp + j2 d2."""
+    N, C, Dp, Hp, Wp = xp.shape
+    K, L = k[0] * k[1] * k[2], cols.shape[1]
+    xf, cf = xp.reshape(xp.size), cols.reshape(cols.size)
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * Dp * Hp * Wp
+            for j in range(K):
+                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+                src = uintp(plane + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2])
+                dst = uintp((c * K + j) * L + n * Lw)
+                for t in range(uintp(Lw)):
+                    cf[dst + t] = xf[src + t]
+
+
+@kernel
+def fold_wide(dcols, k, d, Lw, dxp):
+    """dxp[n, c].flat[t + off_j] += dcols[(c, j), n*Lw + t]: the adjoint of :func:`unfold_wide`."""
+    N, C, Dp, Hp, Wp = dxp.shape
+    K, L = k[0] * k[1] * k[2], dcols.shape[1]
+    df, xf = dcols.reshape(dcols.size), dxp.reshape(dxp.size)
+    xf[:] = 0
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * Dp * Hp * Wp
+            for j in range(K):
+                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+                dst = uintp(plane + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2])
+                src = uintp((c * K + j) * L + n * Lw)
+                for t in range(uintp(Lw)):
+                    xf[dst + t] += df[src + t]
+
+
+@kernel
+def samples_first_wide(yt, bias, Lw, Hp, Wp, y):
+    """y[n, c, a, b, e] = yt[c, n*Lw + (a*Hp + b)*Wp + e] + bias[c] (the junk dropped)."""
+    N, C, O0, O1, O2 = y.shape
+    for n in range(N):
+        for c in range(C):
+            for a in range(O0):
+                for b in range(O1):
+                    at = n * Lw + (a * Hp + b) * Wp
+                    for e in range(O2):
+                        y[n, c, a, b, e] = yt[c, at + e] + bias[c]
+
+
+@kernel
+def channels_first_wide(g, Lw, Hp, Wp, gt, db):
+    """gt[c, n*Lw + (a*Hp + b)*Wp + e] = g[n, c, a, b, e], 0 at the junk; db[c] = sum of g[:, c]."""
+    N, C, O0, O1, O2 = g.shape
+    gt[:] = 0
+    db[:] = 0
+    for n in range(N):
+        for c in range(C):
+            total = 0.0
+            for a in range(O0):
+                for b in range(O1):
+                    at = n * Lw + (a * Hp + b) * Wp
+                    for e in range(O2):
+                        v = g[n, c, a, b, e]
+                        gt[c, at + e] = v
+                        total += v
+            db[c] += total
+
+
+@kernel
+def _forward_block_wide(x, w, bias, k, d, before, xp, cols, yt, y):
+    """:func:`_forward_block` for stride 1, on the padded grid (``xp`` is ``x`` when there
+    is no padding)."""
+    G, Cog, CKg = w.shape
+    Dp, Hp, Wp = xp.shape[2:]
+    O0, O1, O2 = y.shape[2:]
+    Lw = ((O0 - 1) * Hp + O1 - 1) * Wp + O2
+    if xp.shape[2:] != x.shape[2:]:
+        pad_block(x, before, xp)
+    unfold_wide(xp, k, d, Lw, cols)
+    for g in range(G):
+        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+    samples_first_wide(yt, bias, Lw, Hp, Wp, y)
+
+
+@kernel
+def _backward_block_wide(grad_y, x, w, k, d, before, xp, gt, cols, dcols, dwt, db, dxp, dx, input_grad):
+    """:func:`_backward_block` for stride 1, on the padded grid."""
+    G, Cog, CKg = w.shape
+    Dp, Hp, Wp = xp.shape[2:]
+    O0, O1, O2 = grad_y.shape[2:]
+    Lw = ((O0 - 1) * Hp + O1 - 1) * Wp + O2
+    channels_first_wide(grad_y, Lw, Hp, Wp, gt, db)
+    if xp.shape[2:] != x.shape[2:]:
+        pad_block(x, before, xp)
+    unfold_wide(xp, k, d, Lw, cols)
+    for g in range(G):
+        np.dot(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
+        if input_grad:
+            np.dot(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
+    if input_grad:
+        fold_wide(dcols, k, d, Lw, dxp)
+        if dxp.shape[2:] != dx.shape[2:]:
+            crop_block(dxp, before, dx)
+
+
 def _geometry(x_shape, k, stride, pads, dilation):
     out = conv_output_shape(x_shape[2:], k, stride, pads, dilation)
     shape3, k3, s3, d3, p3, o3 = as_3d(x_shape, k, stride, dilation, pads, out)
     p3 = tuple(p0 for p0, _ in p3)
     # plain tuples: passed by value, so the compiler keeps them in registers (arrays could alias)
     return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
+
+
+def _wide_shapes(shape3, k3, d3, o3):
+    """Padded sizes ``(Dp, Hp, Wp)`` and wide row length ``Lw`` of a stride-1 convolution."""
+    Dp, Hp, Wp = (o + dd * (kk - 1) for o, kk, dd in zip(o3, k3, d3))
+    return (Dp, Hp, Wp), ((o3[0] - 1) * Hp + o3[1] - 1) * Wp + o3[2]
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups):
@@ -173,37 +318,52 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
     x3 = np.ascontiguousarray(x).reshape(shape3)
     wg = np.ascontiguousarray(w).reshape(G, Co // G, CK // G)
     y = np.empty((N, Co) + out, x.dtype)
-    y3 = y.reshape(N, Co, OUT)
+    y3 = y.reshape((N, Co) + o3)
     bias = b if b is not None else np.zeros(Co, x.dtype)
+    wide = all(v == 1 for v in s3)
+    padded, Lw = _wide_shapes(shape3, k3, d3, o3) if wide else (None, OUT)
 
     def block(i, lo, hi):
-        _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3,
-                       scratch("conv.cols", (CK, (hi - lo) * OUT), x.dtype),
-                       scratch("conv.yt", (Co, (hi - lo) * OUT), x.dtype), y3[lo:hi])
+        n = hi - lo
+        cols = scratch("conv.cols", (CK, n * Lw), x.dtype)
+        yt = scratch("conv.yt", (Co, n * Lw), x.dtype)
+        if wide:
+            xp = scratch("conv.xpad", (n, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[lo:hi]
+            _forward_block_wide(x3[lo:hi], wg, bias, k3, d3, p3, xp, cols, yt, y3[lo:hi])
+        else:
+            _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt, y3[lo:hi].reshape(n, Co, OUT))
 
-    blocks = bounds(N, block_size(N, max(CK, Co) * OUT))
+    blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
     run_blocks(block, blocks, N * OUT * (CK + Co))
-    return y, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3))
+    return y, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw)
 
 
 def conv_backward(grad_y, cache, input_grad=True):
     """As :func:`handgrad.functional.conv.conv_backward`."""
-    x3, x_shape, w_shape, wg, has_bias, blocks, geometry = cache
+    x3, x_shape, w_shape, wg, has_bias, blocks, geometry, padded, Lw = cache
+    k3, s3, d3, p3, o3 = geometry
     G, Cog, CKg = wg.shape
-    Co, CK, OUT = G * Cog, G * CKg, math.prod(geometry[-1])
-    g3 = np.ascontiguousarray(grad_y).reshape(x_shape[0], Co, OUT)
+    Co, CK, OUT, Ci = G * Cog, G * CKg, math.prod(o3), x_shape[1]
+    g3 = np.ascontiguousarray(grad_y).reshape((x_shape[0], Co) + o3)
     dwt_parts = np.empty((len(blocks), G, CKg, Cog), grad_y.dtype)      # dW transposed, per block
     db_parts = np.empty((len(blocks), Co), grad_y.dtype)
     dx = np.empty(x_shape, grad_y.dtype) if input_grad else None
     dx3 = dx.reshape(x3.shape) if input_grad else np.empty((0,) * 5, grad_y.dtype)
 
     def block(i, lo, hi):
-        n = hi - lo
-        _backward_block(g3[lo:hi], x3[lo:hi], wg, *geometry,
-                        scratch("conv.gt", (Co, n * OUT), grad_y.dtype),
-                        scratch("conv.cols", (CK, n * OUT), grad_y.dtype),
-                        scratch("conv.dcols", (CK, n * OUT), grad_y.dtype),
-                        dwt_parts[i], db_parts[i], dx3[lo:hi] if input_grad else dx3, input_grad)
+        n, dt = hi - lo, grad_y.dtype
+        gt, cols = scratch("conv.gt", (Co, n * Lw), dt), scratch("conv.cols", (CK, n * Lw), dt)
+        dcols = scratch("conv.dcols", (CK, n * Lw), dt)
+        dxb = dx3[lo:hi] if input_grad else dx3
+        if padded is not None:
+            pad = padded != x3.shape[2:]
+            xp = scratch("conv.xpad", (n, Ci) + padded, dt) if pad else x3[lo:hi]
+            dxp = scratch("conv.dxpad", (n, Ci) + padded, dt) if pad and input_grad else dxb
+            _backward_block_wide(g3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
+                                 dwt_parts[i], db_parts[i], dxp, dxb, input_grad)
+        else:
+            _backward_block(g3[lo:hi].reshape(n, Co, OUT), x3[lo:hi], wg, k3, s3, d3, p3, o3,
+                            gt, cols, dcols, dwt_parts[i], db_parts[i], dxb, input_grad)
 
     run_blocks(block, blocks, x_shape[0] * OUT * (CK + Co) * 2)
     dw = np.ascontiguousarray(dwt_parts.sum(axis=0).transpose(0, 2, 1)).reshape(w_shape)
