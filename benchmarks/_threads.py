@@ -1,9 +1,11 @@
 """Thread count for both frameworks, read from ``--threads N`` before NumPy is imported
 (without it, each library keeps its default: every core).
 
-OpenBLAS fixes its thread pool when it loads, so the environment variable must be set
+OpenBLAS fixes its thread pool when it loads, so the environment variables must be set
 before the first ``import numpy``; the benchmark scripts import this module first.
-PyTorch gets the same count through ``torch.set_num_threads``.
+handgrad gets the count through ``HANDGRAD_THREADS`` (its compiled backend then runs one
+BLAS thread per thread of its own; OpenBLAS gets ``n`` threads only for ``--backend numpy``),
+PyTorch through ``torch.set_num_threads``.
 """
 
 import os
@@ -22,7 +24,14 @@ def threads_from_argv(default=None):
     if "--threads" in argv and argv.index("--threads") + 1 < len(argv):
         n = int(argv[argv.index("--threads") + 1])
     if n is not None:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        # handgrad's compiled backend runs n threads of its own, each with one BLAS thread
+        # (it pins OpenBLAS itself unless OPENBLAS_NUM_THREADS is set); the NumPy reference
+        # multiplies on OpenBLAS's threads
+        names = ["HANDGRAD_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"]
+        at = argv.index("--backend") + 1 if "--backend" in argv else len(argv)
+        if argv[at:at + 1] == ["numpy"]:
+            names.append("OPENBLAS_NUM_THREADS")
+        for var in names:
             os.environ[var] = str(n)
     return n
 

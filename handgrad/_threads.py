@@ -18,10 +18,15 @@ _local = threading.local()
 
 
 def threads():
-    """Threads an operation may use: :func:`set_threads`, else the cores this process may
-    run on."""
+    """Threads an operation may use: :func:`set_threads`, else the environment variable
+    ``HANDGRAD_THREADS``, else the cores this process may run on."""
     if _settings["threads"] is not None:
         return _settings["threads"]
+    requested = os.environ.get("HANDGRAD_THREADS", "").strip()
+    if requested:
+        if not requested.isdigit() or int(requested) < 1:
+            raise ValueError(f"HANDGRAD_THREADS expected a positive integer, got {requested!r}")
+        return int(requested)
     try:
         return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):

@@ -12,7 +12,9 @@ reference.
 
 The default is the fastest backend installed (``"numba"`` when Numba imports, else
 ``"numpy"``); the environment variable ``HANDGRAD_BACKEND`` or :func:`set_backend`
-choose another.
+choose another. A compiled operation called from the main thread splits its work over
+:func:`threads` threads (every core by default; ``HANDGRAD_THREADS`` or
+:func:`set_threads` choose fewer); results do not depend on the count.
 
 Examples
 --------
@@ -32,6 +34,7 @@ import os
 from types import SimpleNamespace
 
 from . import functional
+from ._threads import set_threads, threads  # noqa: F401  (part of this module's API)
 
 #: the operations a backend may supply, all present in handgrad.functional
 OPERATIONS = (

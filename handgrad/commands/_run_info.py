@@ -15,16 +15,23 @@ def blas_library():
 
 
 def compute_line(workers=1, backend=None):
-    """``"compute: NumPy 2.4.6, scipy-openblas 0.3.31 with 2 threads, 1 worker (--workers)"``;
-    ``backend`` (the name of the kernels in use, where there is a choice) comes first."""
+    """``"compute: backend numba on 2 threads, NumPy 2.4.6, scipy-openblas 0.3.31 with 1
+    thread, 1 worker (--workers)"``; ``backend`` is the name of the kernels in use (loaded
+    here, so that the BLAS thread count shown is the one they run with)."""
+    from .. import backend as backends
     from .._blas import get_blas_threads
 
-    threads = get_blas_threads()
-    parts = [f"backend {backend}"] if backend else []
+    parts = []
+    if backend:
+        backends.ops(backend)                    # loading a compiled backend pins BLAS threads
+        threads = backends.threads()
+        parts.append(f"backend {backend}" + (f" on {threads} thread{'s' if threads != 1 else ''}"
+                                             if backend != "numpy" else ""))
+    blas = get_blas_threads()
     parts += [f"NumPy {np.__version__}",
-             f"{blas_library()} with " + (f"{threads} thread{'s' if threads != 1 else ''}"
-                                          if threads is not None else "its default number of threads"),
-             f"{workers} worker{'s' if workers != 1 else ''} (--workers)"]
+              f"{blas_library()} with " + (f"{blas} thread{'s' if blas != 1 else ''}"
+                                           if blas is not None else "its default number of threads"),
+              f"{workers} worker{'s' if workers != 1 else ''} (--workers)"]
     return "compute: " + ", ".join(parts)
 
 

@@ -54,7 +54,7 @@ def test_train_writes_every_picture_and_a_self_contained_page(mnist_run):
     lines = proc.stdout.splitlines()
     first_epoch = next((i for i, line in enumerate(lines) if line.startswith("epoch ")), len(lines))
     before = "\n".join(lines[:first_epoch])
-    assert re.search(r"compute: (backend \w+, )?NumPy \S+, .* with (\d+|its default number of) threads", before), before
+    assert re.search(r"compute: (backend \w+( on \d+ threads?)?, )?NumPy \S+, .* with (\d+ threads?|its default number of threads)", before), before
     assert re.search(r"model: [\d,]+ parameters", before) and f"run folder: {run}" in before
     page = (run / "report.html").read_text(encoding="utf-8")
     sources = _images(page)
