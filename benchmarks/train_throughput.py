@@ -119,6 +119,12 @@ def torch_runner(name, batches):
     return step
 
 
+def handgrad_predictor(name, batch, rng):
+    model = handgrad_model(name, rng).eval()
+    x = rng.random((batch, 1, 28, 28), dtype=np.float32)
+    return lambda i: model.forward(x)
+
+
 def torch_predictor(name, batch, rng):
     import torch
     model = torch_model(name).eval()

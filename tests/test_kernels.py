@@ -87,6 +87,32 @@ def test_stride_one_conv_equals_reference(name, dtype, cfg, seed, input_grad, pa
         name, dtype, dict(cfg, s=(1,) * cfg["nd"]), seed, input_grad, parallel)
 
 
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=30, deadline=None)
+@given(cfg=conv_configs(), seed=st.integers(0, 2**16), threads=st.integers(2, 5))
+def test_few_samples_split_by_positions_equal_reference(name, dtype, cfg, seed, threads):
+    """Fewer samples than threads (inference on one image): the compiled backend splits each
+    sample's output positions among the threads instead."""
+    from handgrad import _threads
+    from handgrad.kernels.numba import _blocks, conv
+    before = _blocks.PARALLEL_MIN_WORK, conv.MIN_POSITIONS_PER_PART
+    _blocks.PARALLEL_MIN_WORK, conv.MIN_POSITIONS_PER_PART = 0, 1
+    _threads.set_threads(threads)
+    try:
+        cfg = dict(cfg, s=(1,) * cfg["nd"], shape=(1,) + cfg["shape"][1:])
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal(cfg["shape"]).astype(dtype)
+        w = rng.standard_normal((cfg["cout"], cfg["cin"] // cfg["groups"]) + cfg["k"]).astype(dtype)
+        b = rng.standard_normal(cfg["cout"]).astype(dtype) if cfg["bias"] else None
+        pads = parse_padding(cfg["padding"], cfg["k"], cfg["d"], cfg["nd"], "test")
+        args = (cfg["s"], pads, cfg["d"], cfg["groups"])
+        close(backend.ops(name).conv_forward(x, w, b, *args)[0], reference.conv_forward(x, w, b, *args)[0], dtype)
+    finally:
+        _blocks.PARALLEL_MIN_WORK, conv.MIN_POSITIONS_PER_PART = before
+        _threads.set_threads(None)
+
+
 @PATHS
 @pytest.mark.parametrize("name", COMPILED)
 @pytest.mark.parametrize("kind", ["max", "avg"])

@@ -24,6 +24,7 @@ import numpy as np
 from numba import uintp
 
 from ...functional.conv import conv_output_shape
+from ..._threads import threads
 from ._blocks import block_size, bounds, run_blocks, scratch
 from ._jit import kernel
 from ._spans import span
@@ -302,6 +303,39 @@ def _geometry(x_shape, k, stride, pads, dilation):
     return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
 
 
+@kernel
+def _forward_columns_wide(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y):
+    """One sample's outputs at the padded-grid positions ``[t0, t1)``: a batch too small to
+    split by samples (inference on one image) splits each sample's positions instead."""
+    G, Cog, CKg = w.shape
+    C, K = x.shape[1], k[0] * k[1] * k[2]
+    Dp, Hp, Wp = xp.shape[2:]
+    O0, O1, O2 = y.shape[2:]
+    if xp.shape[2:] != x.shape[2:]:
+        pad_block(x, before, xp)
+    L = t1 - t0
+    xf, cf = xp.reshape(xp.size), cols.reshape(cols.size)
+    for c in range(C):
+        for j in range(K):
+            j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+            src = uintp(c * Dp * Hp * Wp + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2] + t0)
+            dst = uintp((c * K + j) * L)
+            for t in range(uintp(L)):
+                cf[dst + t] = xf[src + t]
+    for g in range(G):
+        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+    for c in range(G * Cog):
+        for a in range(O0):
+            for b in range(O1):
+                at = (a * Hp + b) * Wp
+                for e in range(max(0, t0 - at), min(O2, t1 - at)):
+                    y[0, c, a, b, e] = yt[c, at + e - t0] + bias[c]
+
+
+#: a sample's positions are split among threads in parts of at least this many
+MIN_POSITIONS_PER_PART = 64
+
+
 def _wide_shapes(shape3, k3, d3, o3):
     """Padded sizes ``(Dp, Hp, Wp)`` and wide row length ``Lw`` of a stride-1 convolution."""
     Dp, Hp, Wp = (o + dd * (kk - 1) for o, kk, dd in zip(o3, k3, d3))
@@ -334,7 +368,20 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
             _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt, y3[lo:hi].reshape(n, Co, OUT))
 
     blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
-    run_blocks(block, blocks, N * OUT * (CK + Co))
+    if wide and N < threads() <= N * Lw // MIN_POSITIONS_PER_PART:     # too few samples to share
+        parts = -(-threads() // N)
+        edges = [Lw * q // parts for q in range(parts + 1)]
+
+        def columns(i, lo, hi):
+            n, (t0, t1) = i // parts, edges[i % parts:i % parts + 2]
+            xp = scratch("conv.xpad", (1, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[n:n + 1]
+            _forward_columns_wide(x3[n:n + 1], wg, bias, k3, d3, p3, xp, t0, t1,
+                                  scratch("conv.cols", (CK, t1 - t0), x.dtype),
+                                  scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1])
+
+        run_blocks(columns, [(q, q + 1) for q in range(N * parts)], N * OUT * (CK + Co))
+    else:
+        run_blocks(block, blocks, N * OUT * (CK + Co))
     return y, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw)
 
 

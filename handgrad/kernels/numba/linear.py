@@ -1,40 +1,67 @@
-"""The dense layer, Numba backend: the reference's products, one block of rows (samples)
-at a time (:mod:`._blocks`), so that on the main thread every core multiplies.
+"""The dense layer, Numba backend: the reference's products, one block at a time
+(:mod:`._blocks`), so that on the main thread every core multiplies.
 
-``Y = X W^T + b`` and ``dX = G W`` are cut by rows; ``dW = G^T X`` and the bias gradient
-are sums over rows: one partial per block, added in block order (the result does not
-depend on the number of threads).
+A batch of many rows (samples) is cut by rows: ``Y = X W^T + b`` and ``dX = G W`` row
+block by row block, ``dW = G^T X`` and the bias gradient as one partial per block, added in
+block order (the result does not depend on the number of threads). A batch of fewer rows
+than threads (inference on one image) is cut by features instead: ``Y``'s columns, ``dW``'s
+rows, ``dX``'s columns.
 """
 
 import numpy as np
 
+from ..._threads import threads
 from ._blocks import block_size, bounds, run_blocks
 
 
-def _blocks(x, w):
-    M = x.shape[0]
-    return bounds(M, block_size(M, max(w.shape)))
+def _by_features(x):
+    return x.shape[0] < threads()
+
+
+def _feature_blocks(n):
+    return bounds(n, -(-n // threads()))
 
 
 def linear_forward(x, w, b):
     """As :func:`handgrad.functional.linear.linear_forward`."""
-    y = np.empty((x.shape[0], w.shape[0]), np.result_type(x, w))
-
-    def block(i, lo, hi):
-        np.matmul(x[lo:hi], w.T, out=y[lo:hi])
-        if b is not None:
-            y[lo:hi] += b
-
-    run_blocks(block, _blocks(x, w), x.shape[0] * w.size // 64)
+    M = x.shape[0]
+    y = np.empty((M, w.shape[0]), np.result_type(x, w))
+    if _by_features(x):
+        def block(i, lo, hi):                              # output features lo..hi
+            np.matmul(x, w[lo:hi].T, out=y[:, lo:hi])
+            if b is not None:
+                y[:, lo:hi] += b[lo:hi]
+        blocks = _feature_blocks(w.shape[0])
+    else:
+        def block(i, lo, hi):                              # rows (samples) lo..hi
+            np.matmul(x[lo:hi], w.T, out=y[lo:hi])
+            if b is not None:
+                y[lo:hi] += b
+        blocks = bounds(M, block_size(M, max(w.shape)))
+    run_blocks(block, blocks, M * w.size // 16)
     return y
 
 
 def linear_backward(grad_y, x, w, input_grad=True):
     """As :func:`handgrad.functional.linear.linear_backward`."""
-    blocks = _blocks(x, w)
+    M = x.shape[0]
+    dx = np.empty(x.shape, grad_y.dtype) if input_grad else None
+    if _by_features(x):
+        dw = np.empty(w.shape, grad_y.dtype)
+
+        def out_block(i, lo, hi):                          # output features: dW rows, db
+            np.matmul(grad_y[:, lo:hi].T, x, out=dw[lo:hi])
+
+        def in_block(i, lo, hi):                           # input features: dX columns
+            np.matmul(grad_y, w[:, lo:hi], out=dx[:, lo:hi])
+
+        run_blocks(out_block, _feature_blocks(w.shape[0]), M * w.size // 16)
+        if input_grad:
+            run_blocks(in_block, _feature_blocks(w.shape[1]), M * w.size // 16)
+        return dx, dw, grad_y.sum(axis=0)
+    blocks = bounds(M, block_size(M, max(w.shape)))
     dw_parts = np.empty((len(blocks),) + w.shape, grad_y.dtype)
     db_parts = np.empty((len(blocks), w.shape[0]), grad_y.dtype)
-    dx = np.empty(x.shape, grad_y.dtype) if input_grad else None
 
     def block(i, lo, hi):
         np.matmul(grad_y[lo:hi].T, x[lo:hi], out=dw_parts[i])
@@ -42,5 +69,5 @@ def linear_backward(grad_y, x, w, input_grad=True):
         if input_grad:
             np.matmul(grad_y[lo:hi], w, out=dx[lo:hi])
 
-    run_blocks(block, blocks, x.shape[0] * w.size // 32)
+    run_blocks(block, blocks, M * w.size // 8)
     return dx, dw_parts.sum(axis=0), db_parts.sum(axis=0)
