@@ -231,10 +231,10 @@ def main(argv=None):
     torch_proc = TorchProcess(THREADS)
     busy = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(args.busy)]
     try:
-        workers = os.cpu_count() or 1
+        workers = threads()                          # the cores this process may run on
         dp = workers > 1 and not args.no_workers and not args.inference
         info = torch_proc.ask(op="setup", model=args.models[0], batch=1, seed=0, inference=True)
-        print(f"{cpu_name()}, {os.cpu_count()} cores; torch {info['version']} "
+        print(f"{cpu_name()}, {os.cpu_count()} cores ({threads()} usable); torch {info['version']} "
               f"({info['threads']} threads, its own process); handgrad backend {backend.get()} "
               f"({threads()} threads); {args.busy} competing processes; "
               f"load average before {os.getloadavg()[0]:.1f}; "
