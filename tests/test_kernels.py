@@ -51,6 +51,15 @@ def close(actual, expected, dtype, scale=None):
     np.testing.assert_allclose(actual, expected, rtol=TOL[dtype], atol=TOL[dtype] * max(scale, 1e-30))
 
 
+def conv_case(cfg, dtype, rng):
+    """Input, weight, bias and the remaining arguments of a convolution drawn by ``conv_configs``."""
+    x = rng.standard_normal(cfg["shape"]).astype(dtype)
+    w = rng.standard_normal((cfg["cout"], cfg["cin"] // cfg["groups"]) + cfg["k"]).astype(dtype)
+    b = rng.standard_normal(cfg["cout"]).astype(dtype) if cfg["bias"] else None
+    pads = parse_padding(cfg["padding"], cfg["k"], cfg["d"], cfg["nd"], "test")
+    return x, w, b, (cfg["s"], pads, cfg["d"], cfg["groups"])
+
+
 @PATHS
 @pytest.mark.parametrize("name", COMPILED)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
@@ -58,17 +67,12 @@ def close(actual, expected, dtype, scale=None):
 @given(cfg=conv_configs(), seed=st.integers(0, 2**16), input_grad=st.booleans())
 def test_conv_equals_reference(name, dtype, cfg, seed, input_grad, parallel):
     with compiled_path(name, parallel):
-        rng = np.random.default_rng(seed)
         ops = backend.ops(name)
-        x = rng.standard_normal(cfg["shape"]).astype(dtype)
-        w = rng.standard_normal((cfg["cout"], cfg["cin"] // cfg["groups"]) + cfg["k"]).astype(dtype)
-        b = rng.standard_normal(cfg["cout"]).astype(dtype) if cfg["bias"] else None
-        pads = parse_padding(cfg["padding"], cfg["k"], cfg["d"], cfg["nd"], "test")
-        args = (cfg["s"], pads, cfg["d"], cfg["groups"])
+        x, w, b, args = conv_case(cfg, dtype, np.random.default_rng(seed))
         y, cache = ops.conv_forward(x, w, b, *args)
         y_ref, cache_ref = reference.conv_forward(x, w, b, *args)
         close(y, y_ref, dtype)
-        g = rng.standard_normal(y.shape).astype(dtype)
+        g = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
         got, want = ops.conv_backward(g, cache, input_grad), reference.conv_backward(g, cache_ref, input_grad)
         for a, e in zip(got, want):
             assert (a is None) == (e is None)
@@ -101,12 +105,7 @@ def test_few_samples_split_by_positions_equal_reference(name, dtype, cfg, seed, 
     _threads.set_threads(threads)
     try:
         cfg = dict(cfg, s=(1,) * cfg["nd"], shape=(1,) + cfg["shape"][1:])
-        rng = np.random.default_rng(seed)
-        x = rng.standard_normal(cfg["shape"]).astype(dtype)
-        w = rng.standard_normal((cfg["cout"], cfg["cin"] // cfg["groups"]) + cfg["k"]).astype(dtype)
-        b = rng.standard_normal(cfg["cout"]).astype(dtype) if cfg["bias"] else None
-        pads = parse_padding(cfg["padding"], cfg["k"], cfg["d"], cfg["nd"], "test")
-        args = (cfg["s"], pads, cfg["d"], cfg["groups"])
+        x, w, b, args = conv_case(cfg, dtype, np.random.default_rng(seed))
         close(backend.ops(name).conv_forward(x, w, b, *args)[0], reference.conv_forward(x, w, b, *args)[0], dtype)
     finally:
         _blocks.PARALLEL_MIN_WORK, conv.MIN_POSITIONS_PER_PART = before
