@@ -76,7 +76,7 @@ def batch_norm_forward(x, weight, bias, eps):
     b = none if bias is None else bias
     y3, h3 = y.reshape(shape3), xhat.reshape(shape3)
     run_blocks(lambda i, c0, c1: _forward(x3, w, b, float(eps), c0, c1, y3, h3, mean, var, inv_std),
-               blocks, x.size * 3)
+               blocks, x.size * 2)                                   # ~2 ns per element
     return y, mean, var, (xhat, inv_std, weight)
 
 
@@ -90,5 +90,5 @@ def batch_norm_backward(grad_y, cache):
     sum_g, sum_gx = np.empty(shape3[1], grad_y.dtype), np.empty(shape3[1], grad_y.dtype)
     d3, h3 = dx.reshape(shape3), xhat.reshape(shape3)
     run_blocks(lambda i, c0, c1: _backward(g3, h3, scale, c0, c1, d3, sum_g, sum_gx),
-               blocks, grad_y.size * 3)
+               blocks, grad_y.size)
     return dx, (None if weight is None else sum_gx), (None if weight is None else sum_g)

@@ -38,7 +38,7 @@ def linear_forward(x, w, b):
             if b is not None:
                 y[lo:hi] += b
         blocks = bounds(M, block_size(M, max(w.shape)))
-    run_blocks(block, blocks, M * w.size // 16)
+    run_blocks(block, blocks, M * w.size // 20)                # ~0.05 ns per multiply-add
     return y
 
 
@@ -55,9 +55,9 @@ def linear_backward(grad_y, x, w, input_grad=True):
         def in_block(i, lo, hi):                           # input features: dX columns
             np.matmul(grad_y, w[:, lo:hi], out=dx[:, lo:hi])
 
-        run_blocks(out_block, _feature_blocks(w.shape[0]), M * w.size // 16)
+        run_blocks(out_block, _feature_blocks(w.shape[0]), M * w.size // 20)
         if input_grad:
-            run_blocks(in_block, _feature_blocks(w.shape[1]), M * w.size // 16)
+            run_blocks(in_block, _feature_blocks(w.shape[1]), M * w.size // 20)
         return dx, dw, grad_y.sum(axis=0)
     blocks = bounds(M, block_size(M, max(w.shape)))
     dw_parts = np.empty((len(blocks),) + w.shape, grad_y.dtype)
@@ -69,5 +69,5 @@ def linear_backward(grad_y, x, w, input_grad=True):
         if input_grad:
             np.matmul(grad_y[lo:hi], w, out=dx[lo:hi])
 
-    run_blocks(block, blocks, M * w.size // 8)
+    run_blocks(block, blocks, M * w.size // 10)
     return dx, dw_parts.sum(axis=0), db_parts.sum(axis=0)

@@ -163,10 +163,10 @@ def _planes(x_shape, geom):
     return (N * C,) + shape3[2:], tuple(k), tuple(s), tuple(p0 for p0, _ in pads), tuple(out)
 
 
-def _by_planes(fn, planes, per_plane):
-    """Run ``fn(lo, hi)`` over blocks of the ``planes`` planes (``per_plane`` elements each)."""
-    run_blocks(lambda i, lo, hi: fn(lo, hi), bounds(planes, block_size(planes, per_plane)),
-               planes * per_plane)
+def _by_planes(fn, planes, per_plane, work):
+    """Run ``fn(lo, hi)`` over blocks of the ``planes`` planes (``per_plane`` elements each);
+    ``work``: the estimated serial time in ns (:func:`._blocks.run_blocks`)."""
+    run_blocks(lambda i, lo, hi: fn(lo, hi), bounds(planes, block_size(planes, per_plane)), work)
 
 
 def max_pool_forward(x, geom):
@@ -182,8 +182,8 @@ def max_pool_forward(x, geom):
         if fast is None or fast(xq[lo:hi], yq[lo:hi], aq[lo:hi]):
             _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi])
 
-    _by_planes(forward,
-               planes[0], math.prod(planes[1:]))
+    # ~0.8 ns per window tap
+    _by_planes(forward, planes[0], math.prod(planes[1:]), y.size * math.prod(k) * 4 // 5)
     return y, (arg, x.shape)
 
 
@@ -195,7 +195,8 @@ def max_pool_backward(grad_y, cache):
     OUT, IN = math.prod(arg.shape[2:]), math.prod(x_shape[2:])
     gq = np.ascontiguousarray(grad_y).reshape(N * C, OUT)
     aq, xq = arg.reshape(N * C, OUT), gx.reshape(N * C, IN)
-    _by_planes(lambda lo, hi: _max_backward(gq[lo:hi], aq[lo:hi], xq[lo:hi]), N * C, IN)
+    _by_planes(lambda lo, hi: _max_backward(gq[lo:hi], aq[lo:hi], xq[lo:hi]), N * C, IN,
+               gx.size // 5)                                               # ~0.2 ns per input
     return gx
 
 
@@ -208,7 +209,7 @@ def avg_pool_forward(x, geom, count_include_pad=True, divisor_override=None):
     y = np.empty(x.shape[:2] + geom.out, x.dtype)
     xq, yq = np.ascontiguousarray(x).reshape(planes), y.reshape((planes[0],) + out3)
     _by_planes(lambda lo, hi: _avg_forward(xq[lo:hi], k, s, p, divisor, yq[lo:hi]),
-               planes[0], math.prod(planes[1:]))
+               planes[0], math.prod(planes[1:]), y.size * math.prod(k) * 2)    # generic loop
     return y, (divisor, x.shape, geom)
 
 
@@ -219,5 +220,5 @@ def avg_pool_backward(grad_y, cache):
     gx = np.empty(x_shape, grad_y.dtype)
     gq, xq = np.ascontiguousarray(grad_y).reshape((planes[0],) + out3), gx.reshape(planes)
     _by_planes(lambda lo, hi: _avg_backward(gq[lo:hi], k, s, p, divisor, xq[lo:hi]),
-               planes[0], math.prod(planes[1:]))
+               planes[0], math.prod(planes[1:]), grad_y.size * math.prod(k) * 2)
     return gx

@@ -34,7 +34,7 @@ def relu_forward(x):
     mask = np.empty(x.shape, np.bool_)
     xf, yf, mf = x.reshape(-1), y.reshape(-1), mask.reshape(-1)
     run_blocks(lambda i, lo, hi: _forward(xf[lo:hi], yf[lo:hi], mf[lo:hi]),
-               bounds(x.size, block_size(x.size, 1)), x.size)
+               bounds(x.size, block_size(x.size, 1)), x.size // 7)   # ~0.14 ns per element
     return y, mask
 
 
@@ -47,5 +47,5 @@ def relu_backward(grad_y, mask):
     gx = np.empty_like(grad_y)
     gf, mf, xf = grad_y.reshape(-1), mask.reshape(-1), gx.reshape(-1)
     run_blocks(lambda i, lo, hi: _backward(gf[lo:hi], mf[lo:hi], xf[lo:hi]),
-               bounds(gx.size, block_size(gx.size, 1)), gx.size)
+               bounds(gx.size, block_size(gx.size, 1)), gx.size // 7)
     return gx
