@@ -19,6 +19,7 @@ from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max
 from .relu import relu_backward, relu_forward
 from .softmax_ce import softmax_cross_entropy
 
-__all__ = ["batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
-           "avg_pool_forward", "avg_pool_backward", "linear_forward", "linear_backward", "relu_forward", "relu_backward",
+__all__ = ["batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward",
+           "linear_forward", "linear_backward", "max_pool_forward", "max_pool_backward",
+           "avg_pool_forward", "avg_pool_backward", "relu_forward", "relu_backward",
            "softmax_cross_entropy"]

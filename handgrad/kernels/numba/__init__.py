@@ -32,6 +32,7 @@ if "OPENBLAS_NUM_THREADS" not in os.environ:
     set_blas_threads(1)
 keep_freed_memory()                  # no page faults for the arrays every step allocates anew
 
-__all__ = ["batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward", "max_pool_forward", "max_pool_backward",
-           "avg_pool_forward", "avg_pool_backward", "linear_forward", "linear_backward", "relu_forward", "relu_backward",
+__all__ = ["batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward",
+           "linear_forward", "linear_backward", "max_pool_forward", "max_pool_backward",
+           "avg_pool_forward", "avg_pool_backward", "relu_forward", "relu_backward",
            "softmax_cross_entropy"]

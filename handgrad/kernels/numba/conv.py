@@ -15,7 +15,8 @@ A block's columns and products live in per-thread scratch buffers that stay in t
 cache between these passes; the whole ``cols`` of a batch (tens of megabytes for a
 mid-sized layer) is never written out to memory, and unfolding a block twice costs less
 than keeping it. ``dW`` and the bias gradient are sums of one partial per block, added in
-block order.
+block order. Convolutions whose strides are all 1 (most) use the kernels of
+:mod:`.conv_stride1` instead, which unfold whole runs of the padded image at once.
 """
 
 import math
@@ -25,6 +26,7 @@ from numba import uintp
 
 from ...functional.conv import conv_output_shape
 from ..._threads import threads
+from . import conv_stride1 as stride1
 from ._blocks import block_size, bounds, run_blocks, scratch
 from ._jit import kernel
 from ._spans import span
@@ -156,145 +158,6 @@ def _backward_block(grad_y, x, w, k, s, d, p, o, gt, cols, dcols, dwt, db, dx, i
         fold(dcols, k, s, d, p, o, dx)
 
 
-# -- stride 1: windows as contiguous runs of the padded image --------------------------
-#
-# With stride 1 the windows of tap j, over every output position at once, are one
-# contiguous run of the flattened padded sample: output (a, b, e) reads padded position
-# (a + j0 d0, b + j1 d1, e + j2 d2), i.e. flat index  a*Hp*Wp + b*Wp + e + off_j. Indexing
-# the outputs on the padded grid ("wide": Lw = (O0-1)*Hp*Wp + (O1-1)*Wp + O2 positions,
-# of which those with e >= O2 or b >= O1 are junk) makes every row of cols a single copy,
-# and fold a single run of additions. The product then also covers the junk positions:
-# forward drops them, backward gives them a zero gradient, so they add nothing to dW or dx.
-
-@kernel
-def pad_block(x, before, xp):
-    """xp (n, C, Dp, Hp, Wp) = x (n, C, D, H, W) with zeros around it (``before`` in front)."""
-    N, C, D, H, W = x.shape
-    xp[:] = 0
-    for n in range(N):
-        for c in range(C):
-            for a in range(D):
-                for b in range(H):
-                    for e in range(W):
-                        xp[n, c, a + before[0], b + before[1], e + before[2]] = x[n, c, a, b, e]
-
-
-@kernel
-def crop_block(dxp, before, dx):
-    """dx (n, C, D, H, W) = the interior of dxp (the inverse of :func:`pad_block`)."""
-    N, C, D, H, W = dx.shape
-    for n in range(N):
-        for c in range(C):
-            for a in range(D):
-                for b in range(H):
-                    for e in range(W):
-                        dx[n, c, a, b, e] = dxp[n, c, a + before[0], b + before[1], e + before[2]]
-
-
-@kernel
-def unfold_wide(xp, k, d, Lw, cols):
-    """cols[(c, j), n*Lw + t] = xp[n, c].flat[t + off_j], off_j = (j0 d0 Hp + j1 d1) Wp + j2 d2."""
-    N, C, Dp, Hp, Wp = xp.shape
-    K, L = k[0] * k[1] * k[2], cols.shape[1]
-    xf, cf = xp.reshape(xp.size), cols.reshape(cols.size)
-    for n in range(N):
-        for c in range(C):
-            plane = (n * C + c) * Dp * Hp * Wp
-            for j in range(K):
-                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
-                src = uintp(plane + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2])
-                dst = uintp((c * K + j) * L + n * Lw)
-                for t in range(uintp(Lw)):
-                    cf[dst + t] = xf[src + t]
-
-
-@kernel
-def fold_wide(dcols, k, d, Lw, dxp):
-    """dxp[n, c].flat[t + off_j] += dcols[(c, j), n*Lw + t]: the adjoint of :func:`unfold_wide`."""
-    N, C, Dp, Hp, Wp = dxp.shape
-    K, L = k[0] * k[1] * k[2], dcols.shape[1]
-    df, xf = dcols.reshape(dcols.size), dxp.reshape(dxp.size)
-    xf[:] = 0
-    for n in range(N):
-        for c in range(C):
-            plane = (n * C + c) * Dp * Hp * Wp
-            for j in range(K):
-                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
-                dst = uintp(plane + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2])
-                src = uintp((c * K + j) * L + n * Lw)
-                for t in range(uintp(Lw)):
-                    xf[dst + t] += df[src + t]
-
-
-@kernel
-def samples_first_wide(yt, bias, Lw, Hp, Wp, y):
-    """y[n, c, a, b, e] = yt[c, n*Lw + (a*Hp + b)*Wp + e] + bias[c] (the junk dropped)."""
-    N, C, O0, O1, O2 = y.shape
-    for n in range(N):
-        for c in range(C):
-            for a in range(O0):
-                for b in range(O1):
-                    at = n * Lw + (a * Hp + b) * Wp
-                    for e in range(O2):
-                        y[n, c, a, b, e] = yt[c, at + e] + bias[c]
-
-
-@kernel
-def channels_first_wide(g, Lw, Hp, Wp, gt, db):
-    """gt[c, n*Lw + (a*Hp + b)*Wp + e] = g[n, c, a, b, e], 0 at the junk; db[c] = sum of g[:, c]."""
-    N, C, O0, O1, O2 = g.shape
-    gt[:] = 0
-    db[:] = 0
-    for n in range(N):
-        for c in range(C):
-            total = 0.0
-            for a in range(O0):
-                for b in range(O1):
-                    at = n * Lw + (a * Hp + b) * Wp
-                    for e in range(O2):
-                        v = g[n, c, a, b, e]
-                        gt[c, at + e] = v
-                        total += v
-            db[c] += total
-
-
-@kernel
-def _forward_block_wide(x, w, bias, k, d, before, xp, cols, yt, y):
-    """:func:`_forward_block` for stride 1, on the padded grid (``xp`` is ``x`` when there
-    is no padding)."""
-    G, Cog, CKg = w.shape
-    Dp, Hp, Wp = xp.shape[2:]
-    O0, O1, O2 = y.shape[2:]
-    Lw = ((O0 - 1) * Hp + O1 - 1) * Wp + O2
-    if xp.shape[2:] != x.shape[2:]:
-        pad_block(x, before, xp)
-    unfold_wide(xp, k, d, Lw, cols)
-    for g in range(G):
-        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
-    samples_first_wide(yt, bias, Lw, Hp, Wp, y)
-
-
-@kernel
-def _backward_block_wide(grad_y, x, w, k, d, before, xp, gt, cols, dcols, dwt, db, dxp, dx, input_grad):
-    """:func:`_backward_block` for stride 1, on the padded grid."""
-    G, Cog, CKg = w.shape
-    Dp, Hp, Wp = xp.shape[2:]
-    O0, O1, O2 = grad_y.shape[2:]
-    Lw = ((O0 - 1) * Hp + O1 - 1) * Wp + O2
-    channels_first_wide(grad_y, Lw, Hp, Wp, gt, db)
-    if xp.shape[2:] != x.shape[2:]:
-        pad_block(x, before, xp)
-    unfold_wide(xp, k, d, Lw, cols)
-    for g in range(G):
-        np.dot(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
-        if input_grad:
-            np.dot(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
-    if input_grad:
-        fold_wide(dcols, k, d, Lw, dxp)
-        if dxp.shape[2:] != dx.shape[2:]:
-            crop_block(dxp, before, dx)
-
-
 def _geometry(x_shape, k, stride, pads, dilation):
     out = conv_output_shape(x_shape[2:], k, stride, pads, dilation)
     shape3, k3, s3, d3, p3, o3 = as_3d(x_shape, k, stride, dilation, pads, out)
@@ -303,43 +166,8 @@ def _geometry(x_shape, k, stride, pads, dilation):
     return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
 
 
-@kernel
-def _forward_columns_wide(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y):
-    """One sample's outputs at the padded-grid positions ``[t0, t1)``: a batch too small to
-    split by samples (inference on one image) splits each sample's positions instead."""
-    G, Cog, CKg = w.shape
-    C, K = x.shape[1], k[0] * k[1] * k[2]
-    Dp, Hp, Wp = xp.shape[2:]
-    O0, O1, O2 = y.shape[2:]
-    if xp.shape[2:] != x.shape[2:]:
-        pad_block(x, before, xp)
-    L = t1 - t0
-    xf, cf = xp.reshape(xp.size), cols.reshape(cols.size)
-    for c in range(C):
-        for j in range(K):
-            j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
-            src = uintp(c * Dp * Hp * Wp + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2] + t0)
-            dst = uintp((c * K + j) * L)
-            for t in range(uintp(L)):
-                cf[dst + t] = xf[src + t]
-    for g in range(G):
-        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
-    for c in range(G * Cog):
-        for a in range(O0):
-            for b in range(O1):
-                at = (a * Hp + b) * Wp
-                for e in range(max(0, t0 - at), min(O2, t1 - at)):
-                    y[0, c, a, b, e] = yt[c, at + e - t0] + bias[c]
-
-
 #: a sample's positions are split among threads in parts of at least this many
 MIN_POSITIONS_PER_PART = 64
-
-
-def _wide_shapes(shape3, k3, d3, o3):
-    """Padded sizes ``(Dp, Hp, Wp)`` and wide row length ``Lw`` of a stride-1 convolution."""
-    Dp, Hp, Wp = (o + dd * (kk - 1) for o, kk, dd in zip(o3, k3, d3))
-    return (Dp, Hp, Wp), ((o3[0] - 1) * Hp + o3[1] - 1) * Wp + o3[2]
 
 
 def conv_forward(x, w, b, stride, pads, dilation, groups):
@@ -355,7 +183,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
     y3 = y.reshape((N, Co) + o3)
     bias = b if b is not None else np.zeros(Co, x.dtype)
     wide = all(v == 1 for v in s3)
-    padded, Lw = _wide_shapes(shape3, k3, d3, o3) if wide else (None, OUT)
+    padded, Lw = stride1.grid_shapes(shape3, k3, d3, o3) if wide else (None, OUT)
 
     def block(i, lo, hi):
         n = hi - lo
@@ -363,7 +191,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
         yt = scratch("conv.yt", (Co, n * Lw), x.dtype)
         if wide:
             xp = scratch("conv.xpad", (n, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[lo:hi]
-            _forward_block_wide(x3[lo:hi], wg, bias, k3, d3, p3, xp, cols, yt, y3[lo:hi])
+            stride1.forward_block(x3[lo:hi], wg, bias, k3, d3, p3, xp, cols, yt, y3[lo:hi])
         else:
             _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt, y3[lo:hi].reshape(n, Co, OUT))
 
@@ -375,9 +203,9 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
         def columns(i, lo, hi):
             n, (t0, t1) = i // parts, edges[i % parts:i % parts + 2]
             xp = scratch("conv.xpad", (1, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[n:n + 1]
-            _forward_columns_wide(x3[n:n + 1], wg, bias, k3, d3, p3, xp, t0, t1,
-                                  scratch("conv.cols", (CK, t1 - t0), x.dtype),
-                                  scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1])
+            stride1.forward_columns(x3[n:n + 1], wg, bias, k3, d3, p3, xp, t0, t1,
+                                    scratch("conv.cols", (CK, t1 - t0), x.dtype),
+                                    scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1])
 
         run_blocks(columns, [(q, q + 1) for q in range(N * parts)], N * OUT * (CK + Co))   # ~1 ns each
     else:
@@ -406,7 +234,7 @@ def conv_backward(grad_y, cache, input_grad=True):
             pad = padded != x3.shape[2:]
             xp = scratch("conv.xpad", (n, Ci) + padded, dt) if pad else x3[lo:hi]
             dxp = scratch("conv.dxpad", (n, Ci) + padded, dt) if pad and input_grad else dxb
-            _backward_block_wide(g3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
+            stride1.backward_block(g3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
                                  dwt_parts[i], db_parts[i], dxp, dxb, input_grad)
         else:
             _backward_block(g3[lo:hi].reshape(n, Co, OUT), x3[lo:hi], wg, k3, s3, d3, p3, o3,

@@ -1,0 +1,180 @@
+"""Convolution with stride 1, Numba backend: the windows as contiguous runs of the padded
+image (used by :mod:`.conv` for every convolution whose strides are all 1).
+
+With stride 1 the windows of tap j, over every output position at once, are one contiguous
+run of the flattened padded sample: output (a, b, e) reads padded position
+(a + j0 d0, b + j1 d1, e + j2 d2), i.e. flat index ``a*Hp*Wp + b*Wp + e + off_j``. Indexing
+the outputs on the padded grid ("wide": ``Lw = (O0-1)*Hp*Wp + (O1-1)*Wp + O2`` positions,
+of which those with ``e >= O2`` or ``b >= O1`` are junk) makes every row of cols a single
+copy, and fold a single run of additions. The product then also covers the junk positions:
+forward drops them, backward gives them a zero gradient, so they add nothing to dW or dx.
+"""
+
+import numpy as np
+from numba import uintp
+
+from ._jit import kernel
+
+
+def grid_shapes(shape3, k3, d3, o3):
+    """Padded sizes ``(Dp, Hp, Wp)`` and wide row length ``Lw`` of a stride-1 convolution."""
+    Dp, Hp, Wp = (o + dd * (kk - 1) for o, kk, dd in zip(o3, k3, d3))
+    return (Dp, Hp, Wp), ((o3[0] - 1) * Hp + o3[1] - 1) * Wp + o3[2]
+
+
+@kernel
+def pad_block(x, before, xp):
+    """xp (n, C, Dp, Hp, Wp) = x (n, C, D, H, W) with zeros around it (``before`` in front)."""
+    N, C, D, H, W = x.shape
+    xp[:] = 0
+    for n in range(N):
+        for c in range(C):
+            for a in range(D):
+                for b in range(H):
+                    for e in range(W):
+                        xp[n, c, a + before[0], b + before[1], e + before[2]] = x[n, c, a, b, e]
+
+
+@kernel
+def crop_block(dxp, before, dx):
+    """dx (n, C, D, H, W) = the interior of dxp (the inverse of :func:`pad_block`)."""
+    N, C, D, H, W = dx.shape
+    for n in range(N):
+        for c in range(C):
+            for a in range(D):
+                for b in range(H):
+                    for e in range(W):
+                        dx[n, c, a, b, e] = dxp[n, c, a + before[0], b + before[1], e + before[2]]
+
+
+@kernel
+def unfold_wide(xp, k, d, Lw, cols):
+    """cols[(c, j), n*Lw + t] = xp[n, c].flat[t + off_j], off_j = (j0 d0 Hp + j1 d1) Wp + j2 d2."""
+    N, C, Dp, Hp, Wp = xp.shape
+    K, L = k[0] * k[1] * k[2], cols.shape[1]
+    xf, cf = xp.reshape(xp.size), cols.reshape(cols.size)
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * Dp * Hp * Wp
+            for j in range(K):
+                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+                src = uintp(plane + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2])
+                dst = uintp((c * K + j) * L + n * Lw)
+                for t in range(uintp(Lw)):
+                    cf[dst + t] = xf[src + t]
+
+
+@kernel
+def fold_wide(dcols, k, d, Lw, dxp):
+    """dxp[n, c].flat[t + off_j] += dcols[(c, j), n*Lw + t]: the adjoint of :func:`unfold_wide`."""
+    N, C, Dp, Hp, Wp = dxp.shape
+    K, L = k[0] * k[1] * k[2], dcols.shape[1]
+    df, xf = dcols.reshape(dcols.size), dxp.reshape(dxp.size)
+    xf[:] = 0
+    for n in range(N):
+        for c in range(C):
+            plane = (n * C + c) * Dp * Hp * Wp
+            for j in range(K):
+                j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+                dst = uintp(plane + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2])
+                src = uintp((c * K + j) * L + n * Lw)
+                for t in range(uintp(Lw)):
+                    xf[dst + t] += df[src + t]
+
+
+@kernel
+def samples_first_wide(yt, bias, Lw, Hp, Wp, y):
+    """y[n, c, a, b, e] = yt[c, n*Lw + (a*Hp + b)*Wp + e] + bias[c] (the junk dropped)."""
+    N, C, O0, O1, O2 = y.shape
+    for n in range(N):
+        for c in range(C):
+            for a in range(O0):
+                for b in range(O1):
+                    at = n * Lw + (a * Hp + b) * Wp
+                    for e in range(O2):
+                        y[n, c, a, b, e] = yt[c, at + e] + bias[c]
+
+
+@kernel
+def channels_first_wide(g, Lw, Hp, Wp, gt, db):
+    """gt[c, n*Lw + (a*Hp + b)*Wp + e] = g[n, c, a, b, e], 0 at the junk; db[c] = sum of g[:, c]."""
+    N, C, O0, O1, O2 = g.shape
+    gt[:] = 0
+    db[:] = 0
+    for n in range(N):
+        for c in range(C):
+            total = 0.0
+            for a in range(O0):
+                for b in range(O1):
+                    at = n * Lw + (a * Hp + b) * Wp
+                    for e in range(O2):
+                        v = g[n, c, a, b, e]
+                        gt[c, at + e] = v
+                        total += v
+            db[c] += total
+
+
+@kernel
+def forward_block(x, w, bias, k, d, before, xp, cols, yt, y):
+    """One block of samples (as :func:`.conv._forward_block`) on the padded grid; ``xp`` is
+    ``x`` when there is no padding."""
+    G, Cog, CKg = w.shape
+    Dp, Hp, Wp = xp.shape[2:]
+    O0, O1, O2 = y.shape[2:]
+    Lw = ((O0 - 1) * Hp + O1 - 1) * Wp + O2
+    if xp.shape[2:] != x.shape[2:]:
+        pad_block(x, before, xp)
+    unfold_wide(xp, k, d, Lw, cols)
+    for g in range(G):
+        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+    samples_first_wide(yt, bias, Lw, Hp, Wp, y)
+
+
+@kernel
+def backward_block(grad_y, x, w, k, d, before, xp, gt, cols, dcols, dwt, db, dxp, dx, input_grad):
+    """One block of samples (as :func:`.conv._backward_block`) on the padded grid."""
+    G, Cog, CKg = w.shape
+    Dp, Hp, Wp = xp.shape[2:]
+    O0, O1, O2 = grad_y.shape[2:]
+    Lw = ((O0 - 1) * Hp + O1 - 1) * Wp + O2
+    channels_first_wide(grad_y, Lw, Hp, Wp, gt, db)
+    if xp.shape[2:] != x.shape[2:]:
+        pad_block(x, before, xp)
+    unfold_wide(xp, k, d, Lw, cols)
+    for g in range(G):
+        np.dot(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
+        if input_grad:
+            np.dot(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
+    if input_grad:
+        fold_wide(dcols, k, d, Lw, dxp)
+        if dxp.shape[2:] != dx.shape[2:]:
+            crop_block(dxp, before, dx)
+
+
+@kernel
+def forward_columns(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y):
+    """One sample's outputs at the padded-grid positions ``[t0, t1)``: a batch too small to
+    split by samples (inference on one image) splits each sample's positions instead."""
+    G, Cog, CKg = w.shape
+    C, K = x.shape[1], k[0] * k[1] * k[2]
+    Dp, Hp, Wp = xp.shape[2:]
+    O0, O1, O2 = y.shape[2:]
+    if xp.shape[2:] != x.shape[2:]:
+        pad_block(x, before, xp)
+    L = t1 - t0
+    xf, cf = xp.reshape(xp.size), cols.reshape(cols.size)
+    for c in range(C):
+        for j in range(K):
+            j0, j1, j2 = j // (k[1] * k[2]), (j // k[2]) % k[1], j % k[2]
+            src = uintp(c * Dp * Hp * Wp + (j0 * d[0] * Hp + j1 * d[1]) * Wp + j2 * d[2] + t0)
+            dst = uintp((c * K + j) * L)
+            for t in range(uintp(L)):
+                cf[dst + t] = xf[src + t]
+    for g in range(G):
+        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+    for c in range(G * Cog):
+        for a in range(O0):
+            for b in range(O1):
+                at = (a * Hp + b) * Wp
+                for e in range(max(0, t0 - at), min(O2, t1 - at)):
+                    y[0, c, a, b, e] = yt[c, at + e - t0] + bias[c]
