@@ -13,15 +13,22 @@ import threading
 
 import numpy as np
 
-_settings = {"threads": None}
+_settings = {"threads": None, "default": None}
 _local = threading.local()
 
 
 def threads():
     """Threads an operation may use: :func:`set_threads`, else the environment variable
-    ``HANDGRAD_THREADS``, else the cores this process may run on."""
+    ``HANDGRAD_THREADS``, else the cores this process may run on (the last two read when
+    first needed, and again after ``set_threads(None)``: every operation asks)."""
     if _settings["threads"] is not None:
         return _settings["threads"]
+    if _settings["default"] is None:
+        _settings["default"] = _default_threads()
+    return _settings["default"]
+
+
+def _default_threads():
     requested = os.environ.get("HANDGRAD_THREADS", "").strip()
     if requested:
         if not requested.isdigit() or int(requested) < 1:
@@ -34,10 +41,12 @@ def threads():
 
 
 def set_threads(n):
-    """Let each operation use ``n`` threads (>= 1) from now on; ``None``: every core."""
+    """Let each operation use ``n`` threads (>= 1) from now on; ``None``: the default again
+    (``HANDGRAD_THREADS``, else every core)."""
     if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
         raise ValueError(f"set_threads expected a positive int or None, got {n!r}")
     _settings["threads"] = None if n is None else int(n)
+    _settings["default"] = None
 
 
 def may_split():

@@ -32,13 +32,16 @@ def test_set_threads_rejects_what_is_not_a_positive_int(bad, default_threads):
 
 def test_threads_from_call_then_environment_then_cores(monkeypatch, default_threads):
     monkeypatch.delenv("HANDGRAD_THREADS", raising=False)
+    backend.set_threads(None)
     assert backend.threads() == len(os.sched_getaffinity(0))
     monkeypatch.setenv("HANDGRAD_THREADS", "3")
+    assert backend.threads() == len(os.sched_getaffinity(0))     # read once, when first needed
+    backend.set_threads(None)                                    # ... and again after this
     assert backend.threads() == 3
     backend.set_threads(1)
     assert backend.threads() == 1
-    backend.set_threads(None)
     monkeypatch.setenv("HANDGRAD_THREADS", "many")
+    backend.set_threads(None)
     with pytest.raises(ValueError, match="HANDGRAD_THREADS expected a positive integer, got 'many'"):
         backend.threads()
 

@@ -53,12 +53,18 @@ def bounds(count, size):
     return [(lo, min(lo + size, count)) for lo in range(0, count, size)]
 
 
+def threads_for(work):
+    """The threads an operation with ``work`` (its estimated serial time in nanoseconds, from
+    the per-operation rates measured on a 2-core AMD EPYC) may use here: 1 below
+    ``PARALLEL_MIN_WORK`` or where operations stay on their thread (:mod:`handgrad._threads`)."""
+    return threads() if work >= PARALLEL_MIN_WORK and may_split() else 1
+
+
 def run_blocks(fn, blocks, work):
-    """Call ``fn(i, lo, hi)`` for every block ``i`` of ``blocks``; in threads when called
-    from the main thread with ``work`` (the estimated serial time in nanoseconds, from the
-    per-operation rates measured on a 2-core AMD EPYC) of at least ``PARALLEL_MIN_WORK``."""
-    n = min(threads(), len(blocks))
-    if n <= 1 or work < PARALLEL_MIN_WORK or not may_split():
+    """Call ``fn(i, lo, hi)`` for every block ``i`` of ``blocks``, in :func:`threads_for`
+    ``(work)`` threads."""
+    n = min(threads_for(work), len(blocks))
+    if n <= 1:
         for i, (lo, hi) in enumerate(blocks):
             fn(i, lo, hi)
         return

@@ -25,9 +25,8 @@ import numpy as np
 from numba import uintp
 
 from ...functional.conv import conv_output_shape
-from ..._threads import threads
 from . import conv_stride1 as stride1
-from ._blocks import block_size, bounds, run_blocks, scratch
+from ._blocks import block_size, bounds, run_blocks, scratch, threads_for
 from ._jit import kernel
 from ._spans import span
 from ._spatial import as_3d
@@ -196,8 +195,9 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
             _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt, y3[lo:hi].reshape(n, Co, OUT))
 
     blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
-    if wide and N < threads() <= N * Lw // MIN_POSITIONS_PER_PART:     # too few samples to share
-        parts = -(-threads() // N)
+    work = N * OUT * (CK + Co)                                        # ~1 ns each
+    if wide and N < threads_for(work) <= N * Lw // MIN_POSITIONS_PER_PART:  # too few samples to share
+        parts = -(-threads_for(work) // N)
         edges = [Lw * q // parts for q in range(parts + 1)]
 
         def columns(i, lo, hi):
@@ -207,9 +207,9 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
                                     scratch("conv.cols", (CK, t1 - t0), x.dtype),
                                     scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1])
 
-        run_blocks(columns, [(q, q + 1) for q in range(N * parts)], N * OUT * (CK + Co))   # ~1 ns each
+        run_blocks(columns, [(q, q + 1) for q in range(N * parts)], work)
     else:
-        run_blocks(block, blocks, N * OUT * (CK + Co))
+        run_blocks(block, blocks, work)
     return y, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw)
 
 

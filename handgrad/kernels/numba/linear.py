@@ -10,43 +10,43 @@ rows, ``dX``'s columns.
 
 import numpy as np
 
-from ..._threads import threads
-from ._blocks import block_size, bounds, run_blocks
+from ._blocks import block_size, bounds, run_blocks, threads_for
 
 
-def _by_features(x):
-    return x.shape[0] < threads()
+def _by_features(x, work):
+    """Whether to cut by features: fewer rows than the threads the work may use."""
+    return x.shape[0] < threads_for(work)
 
 
-def _feature_blocks(n):
-    return bounds(n, -(-n // threads()))
+def _feature_blocks(n, work):
+    return bounds(n, -(-n // threads_for(work)))
 
 
 def linear_forward(x, w, b):
     """As :func:`handgrad.functional.linear.linear_forward`."""
-    M = x.shape[0]
+    M, work = x.shape[0], x.shape[0] * w.size // 20             # ~0.05 ns per multiply-add
     y = np.empty((M, w.shape[0]), np.result_type(x, w))
-    if _by_features(x):
+    if _by_features(x, work):
         def block(i, lo, hi):                              # output features lo..hi
             np.matmul(x, w[lo:hi].T, out=y[:, lo:hi])
             if b is not None:
                 y[:, lo:hi] += b[lo:hi]
-        blocks = _feature_blocks(w.shape[0])
+        blocks = _feature_blocks(w.shape[0], work)
     else:
         def block(i, lo, hi):                              # rows (samples) lo..hi
             np.matmul(x[lo:hi], w.T, out=y[lo:hi])
             if b is not None:
                 y[lo:hi] += b
         blocks = bounds(M, block_size(M, max(w.shape)))
-    run_blocks(block, blocks, M * w.size // 20)                # ~0.05 ns per multiply-add
+    run_blocks(block, blocks, work)
     return y
 
 
 def linear_backward(grad_y, x, w, input_grad=True):
     """As :func:`handgrad.functional.linear.linear_backward`."""
-    M = x.shape[0]
+    M, work = x.shape[0], x.shape[0] * w.size // 20
     dx = np.empty(x.shape, grad_y.dtype) if input_grad else None
-    if _by_features(x):
+    if _by_features(x, work):
         dw = np.empty(w.shape, grad_y.dtype)
 
         def out_block(i, lo, hi):                          # output features: dW rows, db
@@ -55,9 +55,9 @@ def linear_backward(grad_y, x, w, input_grad=True):
         def in_block(i, lo, hi):                           # input features: dX columns
             np.matmul(grad_y, w[:, lo:hi], out=dx[:, lo:hi])
 
-        run_blocks(out_block, _feature_blocks(w.shape[0]), M * w.size // 20)
+        run_blocks(out_block, _feature_blocks(w.shape[0], work), work)
         if input_grad:
-            run_blocks(in_block, _feature_blocks(w.shape[1]), M * w.size // 20)
+            run_blocks(in_block, _feature_blocks(w.shape[1], work), work)
         return dx, dw, grad_y.sum(axis=0)
     blocks = bounds(M, block_size(M, max(w.shape)))
     dw_parts = np.empty((len(blocks),) + w.shape, grad_y.dtype)
@@ -69,5 +69,5 @@ def linear_backward(grad_y, x, w, input_grad=True):
         if input_grad:
             np.matmul(grad_y[lo:hi], w, out=dx[lo:hi])
 
-    run_blocks(block, blocks, M * w.size // 10)
+    run_blocks(block, blocks, 2 * work)
     return dx, dw_parts.sum(axis=0), db_parts.sum(axis=0)
