@@ -182,7 +182,7 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
     y3 = y.reshape((N, Co) + o3)
     bias = b if b is not None else np.zeros(Co, x.dtype)
     wide = all(v == 1 for v in s3)
-    padded, Lw = stride1.grid_shapes(shape3, k3, d3, o3) if wide else (None, OUT)
+    padded, Lw = stride1.grid_shapes(k3, d3, o3) if wide else (None, OUT)
 
     def block(i, lo, hi):
         n = hi - lo
@@ -235,7 +235,7 @@ def conv_backward(grad_y, cache, input_grad=True):
             xp = scratch("conv.xpad", (n, Ci) + padded, dt) if pad else x3[lo:hi]
             dxp = scratch("conv.dxpad", (n, Ci) + padded, dt) if pad and input_grad else dxb
             stride1.backward_block(g3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
-                                 dwt_parts[i], db_parts[i], dxp, dxb, input_grad)
+                                   dwt_parts[i], db_parts[i], dxp, dxb, input_grad)
         else:
             _backward_block(g3[lo:hi].reshape(n, Co, OUT), x3[lo:hi], wg, k3, s3, d3, p3, o3,
                             gt, cols, dcols, dwt_parts[i], db_parts[i], dxb, input_grad)

@@ -16,7 +16,7 @@ from numba import uintp
 from ._jit import kernel
 
 
-def grid_shapes(shape3, k3, d3, o3):
+def grid_shapes(k3, d3, o3):
     """Padded sizes ``(Dp, Hp, Wp)`` and wide row length ``Lw`` of a stride-1 convolution."""
     Dp, Hp, Wp = (o + dd * (kk - 1) for o, kk, dd in zip(o3, k3, d3))
     return (Dp, Hp, Wp), ((o3[0] - 1) * Hp + o3[1] - 1) * Wp + o3[2]
