@@ -22,14 +22,24 @@ block order. Convolutions whose strides are all 1 (most) use the kernels of
 import math
 
 import numpy as np
-from numba import uintp
+from numba import njit, uintp
 
 from ...functional.conv import conv_output_shape
 from . import conv_stride1 as stride1
 from ._blocks import block_size, bounds, run_blocks, scratch, threads_for
 from ._jit import kernel
-from ._spans import span
 from ._spatial import as_3d
+
+
+@njit(cache=True, inline="always")
+def span(n, o, s, j, d, p):
+    """The output range ``[lo, hi)`` along one dimension (``o`` outputs, stride ``s``) whose
+    input sample ``o*s + j*d - p`` for tap ``j`` (dilation ``d``, left padding ``p``) lies
+    inside ``[0, n)``."""
+    first = j * d - p                          # input index of output 0
+    lo = 0 if first >= 0 else (-first + s - 1) // s
+    hi = 0 if first >= n else (n - 1 - first) // s + 1
+    return min(lo, o), min(max(hi, 0), o)
 
 
 @kernel
