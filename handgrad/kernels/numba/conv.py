@@ -28,6 +28,7 @@ from ...functional.conv import conv_output_shape
 from . import conv_stride1 as stride1
 from ._blocks import block_size, bounds, run_blocks, scratch, threads_for
 from ._jit import kernel
+from ._sums import run_sum
 from ._spatial import as_3d
 
 
@@ -119,23 +120,22 @@ def samples_first(yt, bias, y):
     N, C, OUT = y.shape
     for n in range(N):
         for c in range(C):
+            bc, src, dst = bias[c], yt[c, n * OUT:(n + 1) * OUT], y[n, c]
             for o in range(OUT):
-                y[n, c, o] = yt[c, n * OUT + o] + bias[c]
+                dst[o] = src[o] + bc
 
 
 @kernel
 def channels_first(g, gt, db):
     """gt[c, n*OUT + o] = g[n, c, o] and db[c] = sum of g[:, c, :]; g (n, C, OUT)."""
     N, C, OUT = g.shape
-    db[:] = 0
     for n in range(N):
         for c in range(C):
-            total = 0.0
+            src, dst = g[n, c], gt[c, n * OUT:(n + 1) * OUT]
             for o in range(OUT):
-                v = g[n, c, o]
-                gt[c, n * OUT + o] = v
-                total += v
-            db[c] += total
+                dst[o] = src[o]
+    for c in range(C):
+        db[c] = run_sum(gt[c])
 
 
 @kernel
