@@ -1,7 +1,7 @@
 """Which implementation of each array operation runs: the NumPy reference or compiled kernels.
 
-Every operation the layers call (convolution, pooling, dense layers, batch normalization,
-ReLU, softmax cross-entropy) has a
+Every operation the layers call (convolution and batch normalization, each also fused with
+the ReLU after it, pooling, dense layers, ReLU, softmax cross-entropy) has a
 reference in :mod:`handgrad.functional`, pure NumPy, always present and complete. A
 compiled backend supplies its own version of some of them (handgrad/kernels/<name>/),
 each tested equal to the reference; the operations it does not supply fall back to the
@@ -38,8 +38,9 @@ from ._threads import set_threads, threads  # noqa: F401  (part of this module's
 
 #: the operations a backend may supply, all present in handgrad.functional
 OPERATIONS = (
-    "batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward",
-    "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
+    "batch_norm_forward", "batch_norm_backward", "batch_norm_relu_forward", "batch_norm_relu_backward",
+    "conv_forward", "conv_backward",
+    "conv_relu_forward", "conv_relu_backward", "max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward",
     "linear_forward", "linear_backward", "relu_forward", "relu_backward", "softmax_cross_entropy",
 )
 

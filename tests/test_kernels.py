@@ -91,6 +91,34 @@ def test_stride_one_conv_equals_reference(name, dtype, cfg, seed, input_grad, pa
         name, dtype, dict(cfg, s=(1,) * cfg["nd"]), seed, input_grad, parallel)
 
 
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=40, deadline=None)
+@given(cfg=conv_configs(), seed=st.integers(0, 2**16), input_grad=st.booleans(), stride_one=st.booleans())
+def test_conv_relu_equals_reference(name, dtype, cfg, seed, input_grad, stride_one, parallel):
+    """The fused convolution + ReLU (both layouts: strided and stride 1)."""
+    if stride_one:
+        cfg = dict(cfg, s=(1,) * cfg["nd"])
+    with compiled_path(name, parallel):
+        ops = backend.ops(name)
+        x, w, b, args = conv_case(cfg, dtype, np.random.default_rng(seed))
+        y, mask, cache = ops.conv_relu_forward(x, w, b, *args)
+        y_ref, mask_ref, cache_ref = reference.conv_relu_forward(x, w, b, *args)
+        close(y, y_ref, dtype)
+        z_ref = reference.conv_forward(x, w, b, *args)[0]
+        clear = np.abs(z_ref) > 1e-3 * np.max(np.abs(z_ref), initial=0.0)   # no rounding can flip these
+        assert mask.dtype == np.bool_ and mask.shape == y.shape
+        np.testing.assert_array_equal(mask[clear], mask_ref[clear])
+        g = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
+        got = ops.conv_relu_backward(g, mask_ref, cache, input_grad)
+        want = reference.conv_relu_backward(g, mask_ref, cache_ref, input_grad)
+        for a, e in zip(got, want):
+            assert (a is None) == (e is None)
+            if e is not None:
+                close(a, e, dtype)
+
+
 @pytest.mark.parametrize("name", COMPILED)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @settings(max_examples=30, deadline=None)
@@ -107,6 +135,8 @@ def test_few_samples_split_by_positions_equal_reference(name, dtype, cfg, seed, 
         cfg = dict(cfg, s=(1,) * cfg["nd"], shape=(1,) + cfg["shape"][1:])
         x, w, b, args = conv_case(cfg, dtype, np.random.default_rng(seed))
         close(backend.ops(name).conv_forward(x, w, b, *args)[0], reference.conv_forward(x, w, b, *args)[0], dtype)
+        close(backend.ops(name).conv_relu_forward(x, w, b, *args)[0],
+              reference.conv_relu_forward(x, w, b, *args)[0], dtype)
     finally:
         _blocks.PARALLEL_MIN_WORK, conv.MIN_POSITIONS_PER_PART = before
         _threads.set_threads(None)
@@ -239,8 +269,9 @@ def test_linear_equals_reference(name, dtype, m, n_in, n_out, bias, input_grad, 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @settings(max_examples=30, deadline=None)
 @given(shape=st.lists(st.integers(1, 7), min_size=2, max_size=5), affine=st.booleans(),
-       seed=st.integers(0, 2**16), offset=st.sampled_from([0.0, 30.0]))
-def test_batch_norm_equals_reference(name, dtype, shape, affine, seed, offset, parallel):
+       seed=st.integers(0, 2**16), offset=st.sampled_from([0.0, 30.0]), relu=st.booleans())
+def test_batch_norm_equals_reference(name, dtype, shape, affine, seed, offset, relu, parallel):
+    """Batch normalization, and with ``relu`` the fused batch norm + ReLU."""
     shape[0] = max(shape[0], 2)                                 # at least two values per channel
     with compiled_path(name, parallel):
         rng = np.random.default_rng(seed)
@@ -251,8 +282,16 @@ def test_batch_norm_equals_reference(name, dtype, shape, affine, seed, offset, p
         C = shape[1]
         weight = rng.standard_normal(C).astype(dtype) if affine else None
         bias = rng.standard_normal(C).astype(dtype) if affine else None
-        got = ops.batch_norm_forward(x, weight, bias, 1e-5)
-        want = reference.batch_norm_forward(x, weight, bias, 1e-5)
+        if relu:
+            (*got, mask), (*want, mask_ref) = (
+                (r[0], *r[2:], r[1]) for r in (ops.batch_norm_relu_forward(x, weight, bias, 1e-5),
+                                               reference.batch_norm_relu_forward(x, weight, bias, 1e-5)))
+            z = reference.batch_norm_forward(x, weight, bias, 1e-5)[0]
+            clear = np.abs(z) > 1e-3 * (np.abs(z).max() + 1.0)        # no rounding can flip these
+            np.testing.assert_array_equal(mask[clear], mask_ref[clear])
+        else:
+            got = ops.batch_norm_forward(x, weight, bias, 1e-5)
+            want = reference.batch_norm_forward(x, weight, bias, 1e-5)
         for a, e in zip(got[:3], want[:3]):
             close(a, e, dtype, scale=float(np.abs(e).max()) + 1.0)
         g = rng.standard_normal(x.shape).astype(dtype)
@@ -261,7 +300,12 @@ def test_batch_norm_equals_reference(name, dtype, shape, affine, seed, offset, p
         M = x.size // C
         terms = float(np.abs(want[3][1]).max() * (np.abs(weight).max() if affine else 1.0)) * 3
         scales = [terms * float(np.abs(g).max()), M * float(np.abs(g).max()), M * float(np.abs(g).max())]
-        for a, e, scale in zip(ops.batch_norm_backward(g, got[3]), reference.batch_norm_backward(g, want[3]), scales):
+        if relu:
+            pairs = ops.batch_norm_relu_backward(g, mask_ref, got[3]), \
+                reference.batch_norm_relu_backward(g, mask_ref, want[3])
+        else:
+            pairs = ops.batch_norm_backward(g, got[3]), reference.batch_norm_backward(g, want[3])
+        for a, e, scale in zip(*pairs, scales):
             assert (a is None) == (e is None)
             if e is not None:
                 close(a, e, dtype, scale=scale)

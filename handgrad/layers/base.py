@@ -34,14 +34,52 @@ from ..parameter import Parameter
 from ..summary import print_summary
 
 
+def forward_done(layer, y):
+    """Record that ``layer``'s forward returned ``y``: its shape and dtype, and one ``backward``
+    armed (what every ``forward`` does through :func:`_checked_forward`; a fused forward of
+    two layers, :meth:`Layer.forward_fused`, calls it for both)."""
+    if isinstance(y, np.ndarray):
+        layer._out_spec = (y.shape, y.dtype)
+    layer._backward_armed = True
+
+
+def check_backward_call(layer, grad_out):
+    """Raise unless ``layer.backward(grad_out)`` may run now: after a forward and once only,
+    with ``grad_out`` of the last output's shape and dtype. Changes nothing."""
+    name = type(layer).__name__
+    armed = getattr(layer, "_backward_armed", None)
+    if armed is None:
+        raise RuntimeError(f"{name}.backward() was called before forward(); run forward on a batch first")
+    if not armed:
+        raise RuntimeError(f"{name}.backward() was called twice after one forward(); it would add the "
+                           f"parameter gradients again. Run forward on the batch before each backward")
+    spec = getattr(layer, "_out_spec", None)
+    if spec is not None:
+        shape, dtype = spec
+        if not isinstance(grad_out, np.ndarray):
+            raise TypeError(f"{name}.backward expected grad_out to be a NumPy array of shape {shape}, "
+                            f"got {type(grad_out).__name__}")
+        if grad_out.shape != shape:
+            raise ValueError(f"{name}.backward expected grad_out of shape {shape} (the last "
+                             f"output's), got {grad_out.shape}")
+        if grad_out.dtype != dtype:
+            raise TypeError(f"{name}.backward expected grad_out of dtype {dtype} (the last "
+                            f"output's), got {grad_out.dtype}; cast it with .astype(np.{dtype})")
+
+
+def runs_own(layer, cls, names=("forward", "backward", "backward_params")):
+    """Whether ``layer`` runs ``cls``'s own methods ``names``: neither its class (a subclass)
+    nor the instance itself (as :func:`handgrad.summary.summary` does, to observe a layer)
+    replaces one. Only then may a fused operation stand in for them."""
+    return all(getattr(type(layer), n) is getattr(cls, n) and n not in vars(layer) for n in names)
+
+
 def _checked_forward(forward):
     """``forward`` that records the output's shape and dtype and arms one ``backward``."""
     @functools.wraps(forward)
     def wrapper(self, x):
         y = forward(self, x)
-        if isinstance(y, np.ndarray):
-            self._out_spec = (y.shape, y.dtype)
-        self._backward_armed = True
+        forward_done(self, y)
         return y
     wrapper._handgrad_checked = True
     return wrapper
@@ -53,25 +91,7 @@ def _checked_backward(backward):
     def wrapper(self, grad_out):
         if getattr(self, "_in_backward", False):        # a subclass calling super().backward
             return backward(self, grad_out)
-        name = type(self).__name__
-        armed = getattr(self, "_backward_armed", None)
-        if armed is None:
-            raise RuntimeError(f"{name}.backward() was called before forward(); run forward on a batch first")
-        if not armed:
-            raise RuntimeError(f"{name}.backward() was called twice after one forward(); it would add the "
-                               f"parameter gradients again. Run forward on the batch before each backward")
-        spec = getattr(self, "_out_spec", None)
-        if spec is not None:
-            shape, dtype = spec
-            if not isinstance(grad_out, np.ndarray):
-                raise TypeError(f"{name}.backward expected grad_out to be a NumPy array of shape {shape}, "
-                                f"got {type(grad_out).__name__}")
-            if grad_out.shape != shape:
-                raise ValueError(f"{name}.backward expected grad_out of shape {shape} (the last "
-                                 f"output's), got {grad_out.shape}")
-            if grad_out.dtype != dtype:
-                raise TypeError(f"{name}.backward expected grad_out of dtype {dtype} (the last "
-                                f"output's), got {grad_out.dtype}; cast it with .astype(np.{dtype})")
+        check_backward_call(self, grad_out)
         self._backward_armed = False
         self._in_backward = True
         try:
@@ -119,6 +139,22 @@ class Layer:
 
     def __call__(self, x):
         return self.forward(x)
+
+    # -- fusion with the next layer (used by Sequential) -----------------------
+    def fuses_with(self, layer):
+        """Whether this layer and ``layer``, the next one in a Sequential, can run as one
+        operation (:meth:`forward_fused`, :meth:`backward_fused`); by default none can."""
+        return False
+
+    def forward_fused(self, x, layer):
+        """``layer.forward(self.forward(x))`` as one operation, leaving both layers the state
+        their own forwards would have left (so that either can also run backward alone)."""
+        raise NotImplementedError
+
+    def backward_fused(self, grad_out, layer, input_grad=True):
+        """``self.backward(layer.backward(grad_out))`` as one operation (``input_grad=False``:
+        as ``backward_params``, returning None)."""
+        raise NotImplementedError
 
     def _saved(self):
         """The cache written by ``forward``; raises if ``forward`` has not run."""
@@ -281,21 +317,43 @@ class Sequential(Layer):
         for i, layer in enumerate(self.layers):
             yield str(i), layer
 
+    def steps(self):
+        """The layers grouped as forward runs them: a layer and the next one form one step
+        when the first :meth:`~Layer.fuses_with` the second (a convolution and the ReLU
+        after it), every other layer is a step of its own."""
+        out, i = [], 0
+        while i < len(self.layers):
+            pair = self.layers[i:i + 2]
+            if len(pair) == 2 and pair[0].fuses_with(pair[1]):
+                out.append(tuple(pair))
+                i += 2
+            else:
+                out.append((self.layers[i],))
+                i += 1
+        return out
+
     def forward(self, x):
-        for layer in self.layers:
-            x = layer.forward(x)
+        for step in self.steps():
+            x = step[0].forward(x) if len(step) == 1 else step[0].forward_fused(x, step[1])
         return x
 
     def backward(self, grad_out):
-        for layer in reversed(self.layers):
-            grad_out = layer.backward(grad_out)
-        return grad_out
+        return self._backward(grad_out, input_grad=True)
 
     def backward_params(self, grad_out):
-        for layer in reversed(self.layers[1:]):
-            grad_out = layer.backward(grad_out)
-        if self.layers:
-            self.layers[0].backward_params(grad_out)
+        self._backward(grad_out, input_grad=False)
+
+    def _backward(self, grad_out, input_grad):
+        steps = self.steps()
+        for i, step in enumerate(reversed(steps)):
+            last = i == len(steps) - 1                  # the first layer: dL/dx only if asked
+            if len(step) == 2:
+                grad_out = step[0].backward_fused(grad_out, step[1], input_grad or not last)
+            elif last and not input_grad:
+                step[0].backward_params(grad_out)
+            else:
+                grad_out = step[0].backward(grad_out)
+        return grad_out if input_grad else None
 
     def append(self, layer):
         if not isinstance(layer, Layer):

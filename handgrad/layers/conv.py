@@ -15,7 +15,8 @@ from ..functional.conv import conv_output_shape
 from ..functional.sizes import ntuple, parse_padding
 from ..init import Constant, He, make_parameter
 from ._spatial import LAYOUTS, FixedDims, as_json
-from .base import Layer
+from .activations import ReLU
+from .base import Layer, check_backward_call, forward_done, runs_own
 
 
 class ConvNd(Layer):
@@ -129,6 +130,36 @@ class ConvNd(Layer):
             raise ValueError(f"{type(self).__name__}.backward expected grad_out of shape "
                              f"{y_shape}, got {grad_out.shape}")
         dx, dw, db = ops.conv_backward(grad_out, cache, input_grad)
+        self.weight.grad += dw
+        if self.bias is not None:
+            self.bias.grad += db
+        return dx
+
+    # -- fused with the ReLU after it (Sequential; math: functional/conv_relu.py) --
+    def fuses_with(self, layer):
+        # exactly ReLU (a subclass may compute something else), and only while both run
+        # their classes' own forward and backward (one that was replaced must run)
+        return type(layer) is ReLU and runs_own(self, ConvNd) and runs_own(layer, ReLU)
+
+    def forward_fused(self, x, relu):
+        self._check(x)
+        ops = backend.ops()
+        b = None if self.bias is None else self.bias.data
+        y, mask, cache = ops.conv_relu_forward(x, self.weight.data, b, self.stride, self.pads,
+                                               self.dilation, self.groups)
+        self._cache = (ops, y.shape, cache)             # as self.forward leaves it
+        relu._cache = (ops, mask)                       # as relu.forward(self.forward(x)) leaves it
+        forward_done(self, y)
+        forward_done(relu, y)
+        return y
+
+    def backward_fused(self, grad_out, relu, input_grad=True):
+        check_backward_call(relu, grad_out)
+        check_backward_call(self, grad_out)             # the same shape and dtype as relu's output
+        _, mask = relu._saved()
+        ops, _, cache = self._saved()
+        relu._backward_armed = self._backward_armed = False
+        dx, dw, db = ops.conv_relu_backward(grad_out, mask, cache, input_grad)
         self.weight.grad += dw
         if self.bias is not None:
             self.bias.grad += db

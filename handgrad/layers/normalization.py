@@ -5,7 +5,8 @@ import numpy as np
 from .. import backend
 from .._checks import as_dtype, as_rng, check_input, check_positive_int, check_probability, check_real
 from ..init import Constant, make_parameter
-from .base import Layer
+from .activations import ReLU
+from .base import Layer, check_backward_call, forward_done, runs_own
 
 
 class _BatchNorm(Layer):
@@ -46,6 +47,11 @@ class _BatchNorm(Layer):
                     axis_size=(1, self.num_features))
 
     def forward(self, x):
+        return self._forward(x, relu=None)
+
+    def _forward(self, x, relu):
+        """``y``, and with ``relu`` (the ReLU layer after this one) its output instead,
+        leaving ``relu`` the mask its own forward would."""
         self._check(x)
         bshape = (1, self.num_features) + (1,) * (x.ndim - 2)  # per-channel values broadcast
         M = x.size // self.num_features                     # entries per channel
@@ -56,7 +62,11 @@ class _BatchNorm(Layer):
                                  f"use a batch of at least 2 or call .eval()")
             ops = backend.ops()
             weight, bias = (self.weight.data, self.bias.data) if self.affine else (None, None)
-            y, mean, var, cache = ops.batch_norm_forward(x, weight, bias, self.eps)
+            if relu is None:
+                y, mean, var, cache = ops.batch_norm_forward(x, weight, bias, self.eps)
+            else:
+                y, mask, mean, var, cache = ops.batch_norm_relu_forward(x, weight, bias, self.eps)
+                relu._cache = (ops, mask)                     # as relu.forward would leave it
             m = self.dtype.type(self.momentum)
             # running statistics use the unbiased variance, as PyTorch does; updated in place
             self.running_mean *= 1 - m
@@ -73,18 +83,48 @@ class _BatchNorm(Layer):
             y = xhat * self.weight.data.reshape(bshape)
             y += self.bias.data.reshape(bshape)
         self._cache = (None, (xhat, inv_std))
+        if relu is not None:
+            ops = backend.ops()
+            y, mask = ops.relu_forward(y)
+            relu._cache = (ops, mask)
         return y
 
     def backward(self, grad_out):
+        return self._backward(grad_out)
+
+    # -- fused with the ReLU after it (Sequential; math: functional/batchnorm_relu.py) --
+    def fuses_with(self, layer):
+        # as ConvNd.fuses_with: exactly ReLU, both running their classes' own methods
+        return type(layer) is ReLU and runs_own(self, _BatchNorm) and runs_own(layer, ReLU)
+
+    def forward_fused(self, x, relu):
+        y = self._forward(x, relu)
+        forward_done(self, y)
+        forward_done(relu, y)
+        return y
+
+    def backward_fused(self, grad_out, relu, input_grad=True):
+        check_backward_call(relu, grad_out)
+        check_backward_call(self, grad_out)
+        relu_ops, mask = relu._saved()
+        relu._backward_armed = self._backward_armed = False
         ops, cache = self._saved()
-        if ops is None:                                      # evaluation: an affine map per channel
-            xhat, inv_std = cache
-            axes = (0,) + tuple(range(2, grad_out.ndim))
-            scale = inv_std if not self.affine else self.weight.data * inv_std      # gamma / sigma
-            dx = grad_out * scale.reshape((1, self.num_features) + (1,) * (grad_out.ndim - 2))
-            dweight, dbias = np.sum(grad_out * xhat, axis=axes), grad_out.sum(axis=axes)
-        else:
-            dx, dweight, dbias = ops.batch_norm_backward(grad_out, cache)
+        if ops is None:                                      # evaluation: the two in turn
+            return self._backward(relu_ops.relu_backward(grad_out, mask))
+        return self._add_grads(*ops.batch_norm_relu_backward(grad_out, mask, cache))
+
+    def _backward(self, grad_out):
+        ops, cache = self._saved()
+        if ops is not None:
+            return self._add_grads(*ops.batch_norm_backward(grad_out, cache))
+        # evaluation: an affine map per channel
+        xhat, inv_std = cache
+        axes = (0,) + tuple(range(2, grad_out.ndim))
+        scale = inv_std if not self.affine else self.weight.data * inv_std      # gamma / sigma
+        dx = grad_out * scale.reshape((1, self.num_features) + (1,) * (grad_out.ndim - 2))
+        return self._add_grads(dx, np.sum(grad_out * xhat, axis=axes), grad_out.sum(axis=axes))
+
+    def _add_grads(self, dx, dweight, dbias):
         if self.affine:
             self.weight.grad += dweight
             self.bias.grad += dbias

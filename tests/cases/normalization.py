@@ -32,3 +32,13 @@ CASES = [
     LayerCase("BatchNorm2d-noaffine-eval",
               lambda rng, dt: randomized(L.BatchNorm2d(2, affine=False, dtype=dt), rng).eval(), (2, 2, 3, 3)),
 ]
+
+# Sequential runs each batch norm and the ReLU after it as one operation
+CASES += [
+    LayerCase("Sequential-BatchNorm2d-ReLU-fused-train",
+              lambda rng, dt: L.Sequential(randomized(L.BatchNorm2d(3, dtype=dt), rng), L.ReLU()),
+              (3, 3, 4, 5), param_names=("0.weight", "0.bias")),
+    LayerCase("Sequential-BatchNorm1d-ReLU-fused-eval",
+              lambda rng, dt: L.Sequential(randomized(L.BatchNorm1d(4, dtype=dt), rng), L.ReLU()).eval(),
+              (6, 4), param_names=("0.weight", "0.bias")),
+]

@@ -21,8 +21,8 @@ import scipy.linalg.cython_blas  # noqa: F401  (the BLAS that Numba's np.dot cal
 from ..._blas import set_blas_threads
 from ..._memory import keep_freed_memory
 
-from .batchnorm import batch_norm_backward, batch_norm_forward
-from .conv import conv_backward, conv_forward
+from .batchnorm import batch_norm_backward, batch_norm_forward, batch_norm_relu_backward, batch_norm_relu_forward
+from .conv import conv_backward, conv_forward, conv_relu_backward, conv_relu_forward
 from .linear import linear_backward, linear_forward
 from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
 from .relu import relu_backward, relu_forward
@@ -32,7 +32,9 @@ if "OPENBLAS_NUM_THREADS" not in os.environ:
     set_blas_threads(1)
 keep_freed_memory()                  # no page faults for the arrays every step allocates anew
 
-__all__ = ["batch_norm_forward", "batch_norm_backward", "conv_forward", "conv_backward",
+__all__ = ["batch_norm_forward", "batch_norm_backward", "batch_norm_relu_forward", "batch_norm_relu_backward",
+           "conv_forward", "conv_backward",
+           "conv_relu_forward", "conv_relu_backward",
            "linear_forward", "linear_backward", "max_pool_forward", "max_pool_backward",
            "avg_pool_forward", "avg_pool_backward", "relu_forward", "relu_backward",
            "softmax_cross_entropy"]

@@ -14,10 +14,11 @@ from ._sums import run_sum, run_sum_and_dot, run_sum_squares
 
 
 @kernel
-def _forward(x, weight, bias, eps, c0, c1, y, xhat, mean, var, inv_std):
+def _forward(x, weight, bias, eps, c0, c1, y, xhat, mean, var, inv_std, mask):
     """Channels ``[c0, c1)`` of ``x (N, C, S)``; ``weight``/``bias`` of size 0 mean none.
     The statistics are summed in float64; normalizing runs in ``x``'s dtype, as in the
-    reference (``mean[c]`` and ``inv_std[c]`` are read back in that dtype)."""
+    reference (``mean[c]`` and ``inv_std[c]`` are read back in that dtype). With a ``mask``
+    of x's shape (size 0: none), ``y`` is followed by a ReLU whose mask it writes."""
     N, C, S = x.shape
     M = N * S
     for c in range(c0, c1):
@@ -44,26 +45,41 @@ def _forward(x, weight, bias, eps, c0, c1, y, xhat, mean, var, inv_std):
                     h = (xr[s] - m) * r
                     hr[s] = h
                     yr[s] = h
+            if mask.size:
+                positive = mask[n, c]
+                for s in range(S):
+                    v = yr[s]
+                    positive[s] = v > 0
+                    yr[s] = 0 if v <= 0 else v
 
 
 @kernel
-def _backward(g, xhat, scale, c0, c1, dx, sum_g, sum_gx, means):
+def _backward(g, xhat, scale, c0, c1, dx, sum_g, sum_gx, means, mask):
     """Channels ``[c0, c1)``: the sums of ``g`` and ``g * xhat`` (float64), then
     dx = scale (g - mean(g) - xhat mean(g xhat)) in ``g``'s dtype (``means (2, C)`` holds
-    the two means in that dtype)."""
+    the two means in that dtype). With a ``mask`` of g's shape (size 0: none), ``g`` is
+    first taken where the mask is set and 0 elsewhere (the ReLU's backward), into ``dx``."""
     N, C, S = g.shape
     M = N * S
     for c in range(c0, c1):
+        if mask.size:
+            for n in range(N):
+                gr, positive, dr = g[n, c], mask[n, c], dx[n, c]
+                for s in range(S):
+                    dr[s] = gr[s] if positive[s] else 0
+            g_in = dx
+        else:
+            g_in = g
         a, b = 0.0, 0.0
         for n in range(N):
-            sum_row, dot_row = run_sum_and_dot(g[n, c], xhat[n, c])
+            sum_row, dot_row = run_sum_and_dot(g_in[n, c], xhat[n, c])
             a += sum_row
             b += dot_row
         sum_g[c], sum_gx[c] = a, b
         means[0, c], means[1, c] = a / M, b / M
         k, mean_g, mean_gx = scale[c], means[0, c], means[1, c]
         for n in range(N):
-            gr, hr, dr = g[n, c], xhat[n, c], dx[n, c]
+            gr, hr, dr = g_in[n, c], xhat[n, c], dx[n, c]
             for s in range(S):
                 dr[s] = k * (gr[s] - mean_g - hr[s] * mean_gx)
 
@@ -76,6 +92,28 @@ def _channels(shape):
 
 def batch_norm_forward(x, weight, bias, eps):
     """As :func:`handgrad.functional.batchnorm.batch_norm_forward`."""
+    y, _, mean, var, cache = _batch_norm_forward(x, weight, bias, eps, relu=False)
+    return y, mean, var, cache
+
+
+def batch_norm_relu_forward(x, weight, bias, eps):
+    """As :func:`handgrad.functional.batchnorm_relu.batch_norm_relu_forward`: the clamp and
+    the mask in the pass that writes ``y``."""
+    return _batch_norm_forward(x, weight, bias, eps, relu=True)
+
+
+def batch_norm_backward(grad_y, cache):
+    """As :func:`handgrad.functional.batchnorm.batch_norm_backward`."""
+    return _batch_norm_backward(grad_y, None, cache)
+
+
+def batch_norm_relu_backward(grad_y, mask, cache):
+    """As :func:`handgrad.functional.batchnorm_relu.batch_norm_relu_backward`."""
+    return _batch_norm_backward(grad_y, mask, cache)
+
+
+def _batch_norm_forward(x, weight, bias, eps, relu):
+    """``(y, mask, mean, var, cache)``; ``mask`` (``y > 0``) is empty without ``relu``."""
     shape3, blocks = _channels(x.shape)
     x3 = np.ascontiguousarray(x).reshape(shape3)
     y, xhat = np.empty(x.shape, x.dtype), np.empty(x.shape, x.dtype)
@@ -84,13 +122,15 @@ def batch_norm_forward(x, weight, bias, eps):
     w = none if weight is None else weight
     b = none if bias is None else bias
     y3, h3 = y.reshape(shape3), xhat.reshape(shape3)
-    run_blocks(lambda i, c0, c1: _forward(x3, w, b, float(eps), c0, c1, y3, h3, mean, var, inv_std),
+    mask = np.empty(x.shape if relu else (0,) + x.shape[1:], np.bool_)   # size 0: no ReLU
+    m3 = mask.reshape((-1,) + shape3[1:])
+    run_blocks(lambda i, c0, c1: _forward(x3, w, b, float(eps), c0, c1, y3, h3, mean, var, inv_std, m3),
                blocks, x.size // 3)                                  # ~0.35 ns per element
-    return y, mean, var, (xhat, inv_std, weight)
+    return y, mask, mean, var, (xhat, inv_std, weight)
 
 
-def batch_norm_backward(grad_y, cache):
-    """As :func:`handgrad.functional.batchnorm.batch_norm_backward`."""
+def _batch_norm_backward(grad_y, mask, cache):
+    """``(dx, dweight, dbias)``; ``mask`` None or the ReLU's mask to apply to ``grad_y`` first."""
     xhat, inv_std, weight = cache
     shape3, blocks = _channels(grad_y.shape)
     g3 = np.ascontiguousarray(grad_y).reshape(shape3)
@@ -99,6 +139,7 @@ def batch_norm_backward(grad_y, cache):
     sum_g, sum_gx = np.empty(shape3[1], grad_y.dtype), np.empty(shape3[1], grad_y.dtype)
     means = np.empty((2, shape3[1]), grad_y.dtype)
     d3, h3 = dx.reshape(shape3), xhat.reshape(shape3)
-    run_blocks(lambda i, c0, c1: _backward(g3, h3, scale, c0, c1, d3, sum_g, sum_gx, means),
+    m3 = np.empty((0,) + shape3[1:], np.bool_) if mask is None else mask.reshape(shape3)
+    run_blocks(lambda i, c0, c1: _backward(g3, h3, scale, c0, c1, d3, sum_g, sum_gx, means, m3),
                blocks, grad_y.size // 3)                             # ~0.3 ns per element
     return dx, (None if weight is None else sum_gx), (None if weight is None else sum_g)

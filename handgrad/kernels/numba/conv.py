@@ -115,49 +115,63 @@ def fold(dcols, k, s, d, p, o, dx):
 
 
 @kernel
-def samples_first(yt, bias, y):
-    """y[n, c, o] = yt[c, n*OUT + o] + bias[c]; yt (C, n*OUT), y (n, C, OUT)."""
+def samples_first(yt, bias, y, mask):
+    """y[n, c, o] = yt[c, n*OUT + o] + bias[c]; yt (C, n*OUT), y (n, C, OUT). With a ``mask``
+    of y's shape (size 0: none), the ReLU of that too and ``mask = y > 0``."""
     N, C, OUT = y.shape
     for n in range(N):
         for c in range(C):
             bc, src, dst = bias[c], yt[c, n * OUT:(n + 1) * OUT], y[n, c]
-            for o in range(OUT):
-                dst[o] = src[o] + bc
+            if mask.size:
+                positive = mask[n, c]
+                for o in range(OUT):
+                    v = src[o] + bc
+                    positive[o] = v > 0
+                    dst[o] = 0 if v <= 0 else v
+            else:
+                for o in range(OUT):
+                    dst[o] = src[o] + bc
 
 
 @kernel
-def channels_first(g, gt, db):
-    """gt[c, n*OUT + o] = g[n, c, o] and db[c] = sum of g[:, c, :]; g (n, C, OUT)."""
+def channels_first(g, gt, db, mask):
+    """gt[c, n*OUT + o] = g[n, c, o] and db[c] = sum of g[:, c, :]; g (n, C, OUT). With a
+    ``mask`` of g's shape (size 0: none), g is taken where the mask is set, 0 elsewhere."""
     N, C, OUT = g.shape
     for n in range(N):
         for c in range(C):
             src, dst = g[n, c], gt[c, n * OUT:(n + 1) * OUT]
-            for o in range(OUT):
-                dst[o] = src[o]
+            if mask.size:
+                positive = mask[n, c]
+                for o in range(OUT):
+                    dst[o] = src[o] if positive[o] else 0
+            else:
+                for o in range(OUT):
+                    dst[o] = src[o]
     for c in range(C):
         db[c] = run_sum(gt[c])
 
 
 @kernel
-def _forward_block(x, w, bias, k, s, d, p, o, cols, yt, y):
+def _forward_block(x, w, bias, k, s, d, p, o, cols, yt, y, mask):
     """One block of samples: unfold ``x (n, C, D, H, W)`` into ``cols``, ``yt = W @ cols``
     per group (``w (G, C_out/G, C*K/G)``), and ``y (n, C_out, OUT)`` = ``yt`` moved
-    samples-first with the bias added."""
+    samples-first with the bias added (and the ReLU, with a ``mask`` of y's shape)."""
     G, Cog, CKg = w.shape
     unfold(x, k, s, d, p, o, cols)
     for g in range(G):
         np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
-    samples_first(yt, bias, y)
+    samples_first(yt, bias, y, mask)
 
 
 @kernel
-def _backward_block(grad_y, x, w, k, s, d, p, o, gt, cols, dcols, dwt, db, dx, input_grad):
+def _backward_block(grad_y, mask, x, w, k, s, d, p, o, gt, cols, dcols, dwt, db, dx, input_grad):
     """One block of samples: ``gt`` = ``grad_y (n, C_out, OUT)`` channels-first and its
     bias-gradient sum ``db``; ``x`` unfolded again into ``cols``; per group ``dW^T = cols @ G^T``
     into ``dwt (G, C*K/G, C_out/G)`` (in this orientation OpenBLAS runs 1.3-1.8x faster than
     ``G @ cols^T``) and, with ``input_grad``, ``dcols = W^T @ G`` folded into ``dx``."""
     G, Cog, CKg = w.shape
-    channels_first(grad_y, gt, db)
+    channels_first(grad_y, gt, db, mask)
     unfold(x, k, s, d, p, o, cols)
     for g in range(G):
         np.dot(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
@@ -182,6 +196,28 @@ MIN_POSITIONS_PER_PART = 64
 def conv_forward(x, w, b, stride, pads, dilation, groups):
     """As :func:`handgrad.functional.conv.conv_forward` (same arguments and results; the
     cache keeps the input instead of ``cols``)."""
+    return _conv_forward(x, w, b, stride, pads, dilation, groups, relu=False)[::2]
+
+
+def conv_relu_forward(x, w, b, stride, pads, dilation, groups):
+    """As :func:`handgrad.functional.conv_relu.conv_relu_forward`: the clamp and the mask
+    written in the pass that moves the product samples-first."""
+    return _conv_forward(x, w, b, stride, pads, dilation, groups, relu=True)
+
+
+def conv_backward(grad_y, cache, input_grad=True):
+    """As :func:`handgrad.functional.conv.conv_backward`."""
+    return _conv_backward(grad_y, None, cache, input_grad)
+
+
+def conv_relu_backward(grad_y, mask, cache, input_grad=True):
+    """As :func:`handgrad.functional.conv_relu.conv_relu_backward`: the mask applied in the
+    pass that moves ``grad_y`` channels-first."""
+    return _conv_backward(grad_y, mask, cache, input_grad)
+
+
+def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
+    """``(y, mask, cache)``; ``mask`` (``y > 0``) is an empty array without ``relu``."""
     N, Ci = x.shape[:2]
     Co, k, G = w.shape[0], w.shape[2:], groups
     out, shape3, k3, s3, d3, p3, o3 = _geometry(x.shape, k, stride, pads, dilation)
@@ -190,6 +226,8 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
     wg = np.ascontiguousarray(w).reshape(G, Co // G, CK // G)
     y = np.empty((N, Co) + out, x.dtype)
     y3 = y.reshape((N, Co) + o3)
+    mask = np.empty(y.shape if relu else (0, Co) + out, np.bool_)     # size 0: no ReLU
+    m3 = mask.reshape((-1, Co) + o3)
     bias = b if b is not None else np.zeros(Co, x.dtype)
     wide = all(v == 1 for v in s3)
     padded, Lw = stride1.grid_shapes(k3, d3, o3) if wide else (None, OUT)
@@ -200,9 +238,10 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
         yt = scratch("conv.yt", (Co, n * Lw), x.dtype)
         if wide:
             xp = scratch("conv.xpad", (n, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[lo:hi]
-            stride1.forward_block(x3[lo:hi], wg, bias, k3, d3, p3, xp, cols, yt, y3[lo:hi])
+            stride1.forward_block(x3[lo:hi], wg, bias, k3, d3, p3, xp, cols, yt, y3[lo:hi], m3[lo:hi])
         else:
-            _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt, y3[lo:hi].reshape(n, Co, OUT))
+            _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt,
+                           y3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT))
 
     blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
     work = N * OUT * (CK + Co)                                        # ~1 ns each
@@ -215,21 +254,22 @@ def conv_forward(x, w, b, stride, pads, dilation, groups):
             xp = scratch("conv.xpad", (1, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[n:n + 1]
             stride1.forward_columns(x3[n:n + 1], wg, bias, k3, d3, p3, xp, t0, t1,
                                     scratch("conv.cols", (CK, t1 - t0), x.dtype),
-                                    scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1])
+                                    scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1], m3[n:n + 1])
 
         run_blocks(columns, [(q, q + 1) for q in range(N * parts)], work)
     else:
         run_blocks(block, blocks, work)
-    return y, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw)
+    return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw)
 
 
-def conv_backward(grad_y, cache, input_grad=True):
-    """As :func:`handgrad.functional.conv.conv_backward`."""
+def _conv_backward(grad_y, mask, cache, input_grad):
+    """``(dx, dw, db)``; ``mask`` None or the ReLU's mask to apply to ``grad_y`` first."""
     x3, x_shape, w_shape, wg, has_bias, blocks, geometry, padded, Lw = cache
     k3, s3, d3, p3, o3 = geometry
     G, Cog, CKg = wg.shape
     Co, CK, OUT, Ci = G * Cog, G * CKg, math.prod(o3), x_shape[1]
     g3 = np.ascontiguousarray(grad_y).reshape((x_shape[0], Co) + o3)
+    m3 = np.empty((0, Co) + o3, np.bool_) if mask is None else mask.reshape(g3.shape)  # size 0: no ReLU
     dwt_parts = np.empty((len(blocks), G, CKg, Cog), grad_y.dtype)      # dW transposed, per block
     db_parts = np.empty((len(blocks), Co), grad_y.dtype)
     dx = np.empty(x_shape, grad_y.dtype) if input_grad else None
@@ -244,11 +284,12 @@ def conv_backward(grad_y, cache, input_grad=True):
             pad = padded != x3.shape[2:]
             xp = scratch("conv.xpad", (n, Ci) + padded, dt) if pad else x3[lo:hi]
             dxp = scratch("conv.dxpad", (n, Ci) + padded, dt) if pad and input_grad else dxb
-            stride1.backward_block(g3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
+            stride1.backward_block(g3[lo:hi], m3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
                                    dwt_parts[i], db_parts[i], dxp, dxb, input_grad)
         else:
-            _backward_block(g3[lo:hi].reshape(n, Co, OUT), x3[lo:hi], wg, k3, s3, d3, p3, o3,
-                            gt, cols, dcols, dwt_parts[i], db_parts[i], dxb, input_grad)
+            _backward_block(g3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT), x3[lo:hi],
+                            wg, k3, s3, d3, p3, o3, gt, cols, dcols, dwt_parts[i], db_parts[i], dxb,
+                            input_grad)
 
     run_blocks(block, blocks, x_shape[0] * OUT * (CK + Co) * 2)
     dw = np.ascontiguousarray(dwt_parts.sum(axis=0).transpose(0, 2, 1)).reshape(w_shape)
