@@ -41,3 +41,14 @@ def run_sum_and_dot(u, v):
         total += u[i]
         dot += float(u[i]) * v[i]
     return total, dot
+
+
+@_sum
+def run_masked_sum_and_dot(u, mask, v):
+    """As :func:`run_sum_and_dot` of ``u`` taken where ``mask`` is set and 0 elsewhere."""
+    total, dot = 0.0, 0.0
+    for i in range(u.size):
+        w = u[i] if mask[i] else 0.0
+        total += w
+        dot += float(w) * v[i]
+    return total, dot

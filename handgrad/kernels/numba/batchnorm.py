@@ -10,7 +10,7 @@ import numpy as np
 
 from ._blocks import block_size, bounds, run_blocks
 from ._jit import kernel
-from ._sums import run_sum, run_sum_and_dot, run_sum_squares
+from ._sums import run_masked_sum_and_dot, run_sum, run_sum_and_dot, run_sum_squares
 
 
 @kernel
@@ -58,30 +58,30 @@ def _backward(g, xhat, scale, c0, c1, dx, sum_g, sum_gx, means, mask):
     """Channels ``[c0, c1)``: the sums of ``g`` and ``g * xhat`` (float64), then
     dx = scale (g - mean(g) - xhat mean(g xhat)) in ``g``'s dtype (``means (2, C)`` holds
     the two means in that dtype). With a ``mask`` of g's shape (size 0: none), ``g`` is
-    first taken where the mask is set and 0 elsewhere (the ReLU's backward), into ``dx``."""
+    taken where the mask is set and 0 elsewhere (the ReLU's backward) as it is read."""
     N, C, S = g.shape
     M = N * S
     for c in range(c0, c1):
-        if mask.size:
-            for n in range(N):
-                gr, positive, dr = g[n, c], mask[n, c], dx[n, c]
-                for s in range(S):
-                    dr[s] = gr[s] if positive[s] else 0
-            g_in = dx
-        else:
-            g_in = g
         a, b = 0.0, 0.0
         for n in range(N):
-            sum_row, dot_row = run_sum_and_dot(g_in[n, c], xhat[n, c])
+            if mask.size:
+                sum_row, dot_row = run_masked_sum_and_dot(g[n, c], mask[n, c], xhat[n, c])
+            else:
+                sum_row, dot_row = run_sum_and_dot(g[n, c], xhat[n, c])
             a += sum_row
             b += dot_row
         sum_g[c], sum_gx[c] = a, b
         means[0, c], means[1, c] = a / M, b / M
         k, mean_g, mean_gx = scale[c], means[0, c], means[1, c]
         for n in range(N):
-            gr, hr, dr = g_in[n, c], xhat[n, c], dx[n, c]
-            for s in range(S):
-                dr[s] = k * (gr[s] - mean_g - hr[s] * mean_gx)
+            gr, hr, dr = g[n, c], xhat[n, c], dx[n, c]
+            if mask.size:
+                positive = mask[n, c]
+                for s in range(S):
+                    dr[s] = k * ((gr[s] if positive[s] else 0) - mean_g - hr[s] * mean_gx)
+            else:
+                for s in range(S):
+                    dr[s] = k * (gr[s] - mean_g - hr[s] * mean_gx)
 
 
 def _channels(shape):
