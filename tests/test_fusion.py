@@ -146,9 +146,13 @@ def test_batch_norm_and_relu_fused_equal_layer_by_layer(use_backend, dtype, trai
     y, dx = fused.forward(x), fused.backward(g)
     y_plain, dx_plain = one_by_one(plain, x, g)
     np.testing.assert_array_equal(y, y_plain)
-    np.testing.assert_array_equal(dx, dx_plain)
+    # backward sums the masked gradient in a loop of its own, which the compiler may
+    # vectorize with another order of additions: equal to the last bits, not bit for bit
+    rtol = {np.float32: 1e-6, np.float64: 1e-13}[dtype]
+    np.testing.assert_allclose(dx, dx_plain, rtol=rtol, atol=rtol * np.abs(dx_plain).max())
     for (name, p), q in zip(fused.parameters().items(), plain.parameters().values()):
-        np.testing.assert_array_equal(p.grad, q.grad, err_msg=name)
+        np.testing.assert_allclose(p.grad, q.grad, rtol=rtol, atol=rtol * np.abs(q.grad).max(), err_msg=name)
+        assert np.any(p.grad != 0), name
     for (name, b), c in zip(fused.buffers().items(), plain.buffers().values()):
         np.testing.assert_array_equal(b, c, err_msg=name)
 

@@ -44,11 +44,12 @@ def run_sum_and_dot(u, v):
 
 
 @_sum
-def run_masked_sum_and_dot(u, mask, v):
-    """As :func:`run_sum_and_dot` of ``u`` taken where ``mask`` is set and 0 elsewhere."""
+def run_masked_sum_and_dot(u, mask, zero, v):
+    """As :func:`run_sum_and_dot` of ``u`` taken where ``mask`` is set and ``zero`` (0 in
+    ``u``'s dtype) elsewhere."""
     total, dot = 0.0, 0.0
     for i in range(u.size):
-        w = u[i] if mask[i] else 0.0
+        w = u[i] if mask[i] else zero
         total += w
         dot += float(w) * v[i]
     return total, dot

@@ -61,11 +61,12 @@ def _backward(g, xhat, scale, c0, c1, dx, sum_g, sum_gx, means, mask):
     taken where the mask is set and 0 elsewhere (the ReLU's backward) as it is read."""
     N, C, S = g.shape
     M = N * S
+    zero = np.zeros(1, g.dtype)[0]                 # in g's dtype: the masked values stay in it
     for c in range(c0, c1):
         a, b = 0.0, 0.0
         for n in range(N):
             if mask.size:
-                sum_row, dot_row = run_masked_sum_and_dot(g[n, c], mask[n, c], xhat[n, c])
+                sum_row, dot_row = run_masked_sum_and_dot(g[n, c], mask[n, c], zero, xhat[n, c])
             else:
                 sum_row, dot_row = run_sum_and_dot(g[n, c], xhat[n, c])
             a += sum_row
@@ -78,7 +79,7 @@ def _backward(g, xhat, scale, c0, c1, dx, sum_g, sum_gx, means, mask):
             if mask.size:
                 positive = mask[n, c]
                 for s in range(S):
-                    dr[s] = k * ((gr[s] if positive[s] else 0) - mean_g - hr[s] * mean_gx)
+                    dr[s] = k * ((gr[s] if positive[s] else zero) - mean_g - hr[s] * mean_gx)
             else:
                 for s in range(S):
                     dr[s] = k * (gr[s] - mean_g - hr[s] * mean_gx)
