@@ -47,6 +47,17 @@ def _openblases():
     return [_LIBS[path] for path in numpy_first if _LIBS[path] is not None]
 
 
+def numpy_openblas_function(names):
+    """The first of the functions ``names`` exported by NumPy's own OpenBLAS, as a ctypes
+    function, or None where that library cannot be found (another BLAS, not Linux)."""
+    _openblases()                                        # looks at every loaded library
+    for path in sorted(_LIBS, key=lambda path: "numpy" not in path):
+        if "numpy" in path:
+            lib = ctypes.CDLL(path)
+            return next((getattr(lib, name) for name in names if hasattr(lib, name)), None)
+    return None
+
+
 def get_blas_threads():
     """OpenBLAS's current thread count (NumPy's), or None where it cannot be read."""
     libs = _openblases()

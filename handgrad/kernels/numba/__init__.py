@@ -5,8 +5,8 @@ the reference of the same name in :mod:`handgrad.functional`.
 Threads: each operation runs one block of samples at a time (:mod:`._blocks`), on the
 calling thread and, for large work on the main thread, on a pool of handgrad's threads
 that take blocks from a shared counter. A convolution's block is one compiled call, its
-products included (Numba's ``np.dot``, through SciPy's BLAS), so a thread takes Python's
-lock once per block. Every thread multiplies its own blocks, so each OpenBLAS (NumPy's,
+products included (NumPy's own OpenBLAS, called by name: :mod:`._gemm`), so a thread takes
+Python's lock once per block. Every thread multiplies its own blocks, so each OpenBLAS (NumPy's,
 SciPy's) is set to one thread for the process when this backend loads, unless
 ``OPENBLAS_NUM_THREADS`` says otherwise: two thread pools that each want every core would
 otherwise take turns spinning, and a multi-threaded OpenBLAS collapses when another
@@ -16,7 +16,7 @@ memory (:mod:`handgrad._memory`).
 
 import os
 
-import scipy.linalg.cython_blas  # noqa: F401  (the BLAS that Numba's np.dot calls: loaded now, pinned below)
+import scipy.linalg.cython_blas  # noqa: F401  (Numba's np.dot's BLAS, _gemm's stand-in: loaded now, pinned below)
 
 from ..._blas import set_blas_threads
 from ..._memory import keep_freed_memory

@@ -27,6 +27,7 @@ from numba import njit, uintp
 from ...functional.conv import conv_output_shape
 from . import conv_stride1 as stride1
 from ._blocks import block_size, bounds, run_blocks, scratch, threads_for
+from ._gemm import matmul
 from ._jit import kernel
 from ._sums import run_sum
 from ._spatial import as_3d
@@ -160,7 +161,7 @@ def _forward_block(x, w, bias, k, s, d, p, o, cols, yt, y, mask):
     G, Cog, CKg = w.shape
     unfold(x, k, s, d, p, o, cols)
     for g in range(G):
-        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+        matmul(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
     samples_first(yt, bias, y, mask)
 
 
@@ -174,9 +175,9 @@ def _backward_block(grad_y, mask, x, w, k, s, d, p, o, gt, cols, dcols, dwt, db,
     channels_first(grad_y, gt, db, mask)
     unfold(x, k, s, d, p, o, cols)
     for g in range(G):
-        np.dot(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
+        matmul(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
         if input_grad:
-            np.dot(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
+            matmul(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
     if input_grad:
         fold(dcols, k, s, d, p, o, dx)
 

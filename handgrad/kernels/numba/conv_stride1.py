@@ -13,6 +13,7 @@ forward drops them, backward gives them a zero gradient, so they add nothing to 
 import numpy as np
 from numba import uintp
 
+from ._gemm import matmul
 from ._jit import kernel
 from ._sums import run_sum
 
@@ -147,7 +148,7 @@ def forward_block(x, w, bias, k, d, before, xp, cols, yt, y, mask):
         pad_block(x, before, xp)
     unfold_wide(xp, k, d, Lw, cols)
     for g in range(G):
-        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+        matmul(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
     samples_first_wide(yt, bias, Lw, Hp, Wp, y, mask)
 
 
@@ -163,9 +164,9 @@ def backward_block(grad_y, mask, x, w, k, d, before, xp, gt, cols, dcols, dwt, d
         pad_block(x, before, xp)
     unfold_wide(xp, k, d, Lw, cols)
     for g in range(G):
-        np.dot(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
+        matmul(cols[g * CKg:(g + 1) * CKg], gt[g * Cog:(g + 1) * Cog].T, dwt[g])
         if input_grad:
-            np.dot(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
+            matmul(w[g].T, gt[g * Cog:(g + 1) * Cog], dcols[g * CKg:(g + 1) * CKg])
     if input_grad:
         fold_wide(dcols, k, d, Lw, dxp)
         if dxp.shape[2:] != dx.shape[2:]:
@@ -192,7 +193,7 @@ def forward_columns(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y, mask):
             for t in range(uintp(L)):
                 cf[dst + t] = xf[src + t]
     for g in range(G):
-        np.dot(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
+        matmul(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
     for c in range(G * Cog):
         for a in range(O0):
             for b in range(O1):
