@@ -194,13 +194,19 @@ def forward_columns(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y, mask):
                 cf[dst + t] = xf[src + t]
     for g in range(G):
         matmul(w[g], cols[g * CKg:(g + 1) * CKg], yt[g * Cog:(g + 1) * Cog])
-    for c in range(G * Cog):
-        for a in range(O0):
-            for b in range(O1):
-                at = (a * Hp + b) * Wp
-                for e in range(max(0, t0 - at), min(O2, t1 - at)):
-                    v = yt[c, at + e - t0] + bias[c]
-                    if mask.size:
-                        mask[0, c, a, b, e] = v > 0
-                        v = 0 if v <= 0 else v
-                    y[0, c, a, b, e] = v
+    for r in range(t0 // Wp, (t1 - 1) // Wp + 1):      # the grid rows r = a*Hp + b it covers
+        a, b = r // Hp, r % Hp
+        e0, e1 = max(0, t0 - r * Wp), min(O2, t1 - r * Wp)
+        if a >= O0 or b >= O1 or e0 >= e1:
+            continue
+        for c in range(G * Cog):
+            bc, src, dst = bias[c], yt[c, r * Wp + e0 - t0:r * Wp + e1 - t0], y[0, c, a, b, e0:e1]
+            if mask.size:
+                positive = mask[0, c, a, b, e0:e1]
+                for e in range(e1 - e0):
+                    v = src[e] + bc
+                    positive[e] = v > 0
+                    dst[e] = 0 if v <= 0 else v
+            else:
+                for e in range(e1 - e0):
+                    dst[e] = src[e] + bc
