@@ -2,20 +2,21 @@
 
 The layers are those of the three benchmark CNNs (see train_throughput.py). PyTorch's
 backward computes the input gradient too (its input requires grad), as handgrad's does.
-Rounds alternate between the two; medians are printed.
+PyTorch runs in a process of its own (benchmarks/_torch_side.py); rounds alternate between
+the two libraries, every layer once per round, and medians are printed.
 
-    python benchmarks/conv_layers.py [--batch 128] [--rounds 7]
+    python benchmarks/conv_layers.py [--batch 128] [--rounds 7] [--threads N]
 """
 
 from _threads import THREADS  # noqa: I001  (must precede numpy)
 
 import argparse
 import statistics
-import time
+import sys
 
 import numpy as np
 
-from handgrad.layers import Conv2d
+from _torch_side import TorchSide, round_ms, serve
 
 # (label, in, out, kernel, padding, input size)
 LAYERS = [("lenet5.conv1", 1, 6, 5, 2, 28), ("lenet5.conv2", 6, 16, 5, 0, 14),
@@ -24,10 +25,41 @@ LAYERS = [("lenet5.conv1", 1, 6, 5, 2, 28), ("lenet5.conv2", 6, 16, 5, 0, 14),
           ("classic.conv3", 32, 64, 3, 1, 7)]
 
 
-def timed(f):
-    t = time.perf_counter()
-    f()
-    return (time.perf_counter() - t) * 1e3
+def arrays(batch, ci, co, k, pad, size, rng):
+    out = size + 2 * pad - k + 1
+    return (rng.random((batch, ci, size, size), dtype=np.float32),
+            rng.standard_normal((batch, co, out, out)).astype(np.float32))
+
+
+def handgrad_passes(batch):
+    from handgrad.layers import Conv2d
+    rng, passes = np.random.default_rng(0), {}
+    for label, ci, co, k, pad, size in LAYERS:
+        conv = Conv2d(ci, co, k, padding=pad, rng=rng)
+        x, g = arrays(batch, ci, co, k, pad, size, rng)
+        passes[label] = [lambda conv=conv, x=x: conv.forward(x), lambda conv=conv, g=g: again(conv, g)]
+    return passes
+
+
+def again(layer, g):
+    """``layer.backward(g)`` on the last forward's cache, also when timed several times in a
+    row (the layer allows one backward per forward: re-armed here, gradients just add up)."""
+    layer._backward_armed = True
+    return layer.backward(g)
+
+
+def torch_passes(batch):
+    import torch
+    if THREADS:
+        torch.set_num_threads(THREADS)
+    rng, passes = np.random.default_rng(0), {}
+    for label, ci, co, k, pad, size in LAYERS:
+        conv = torch.nn.Conv2d(ci, co, k, padding=pad)
+        x, g = arrays(batch, ci, co, k, pad, size, rng)
+        tx, tg, out = torch.from_numpy(x).requires_grad_(), torch.from_numpy(g), {}
+        passes[label] = [lambda conv=conv, tx=tx, out=out: out.__setitem__("y", conv(tx)),
+                         lambda tg=tg, out=out: out["y"].backward(tg, retain_graph=True)]
+    return passes
 
 
 def main(argv=None):
@@ -35,38 +67,33 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--threads", type=int, default=THREADS,
-                   help="BLAS and torch threads (read before numpy loads; default 2)")
+                   help="both libraries' threads (read before numpy loads; default: each library's own)")
+    p.add_argument("--repeat", type=int, default=5, help="calls of each pass per round (their mean)")
+    p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    import torch
-    if THREADS:
-        torch.set_num_threads(THREADS)
-    rng = np.random.default_rng(0)
-    N = args.batch
-    print(f"batch {N}, float32, torch {torch.get_num_threads()} threads, median of {args.rounds} rounds (ms)")
+    if args.torch_worker:
+        return serve(torch_passes(args.batch), args.repeat)
+    mine = handgrad_passes(args.batch)
+    torch = TorchSide(__file__, ["--batch", str(args.batch), "--repeat", str(args.repeat)]
+                      + (["--threads", str(THREADS)] if THREADS else []))
+    times = {label: {"hf": [], "hb": [], "tf": [], "tb": []} for label in mine}
+    for r in range(args.rounds + 1):                 # round 0 warms up both
+        hg = round_ms(mine, args.repeat)
+        pt = torch.round()
+        for label in mine if r else ():
+            for key, v in zip(("hf", "hb", "tf", "tb"), hg[label] + pt[label]):
+                times[label][key].append(v)
+    torch.close()
+    print(f"batch {args.batch}, float32, threads: {THREADS or 'each library its own default'}; "
+          f"PyTorch in its own process; median of {args.rounds} interleaved rounds of "
+          f"{args.repeat} calls per pass (ms per call)")
     print(f"{'layer':<14} {'hg fwd':>7} {'pt fwd':>7} {'hg bwd':>7} {'pt bwd':>7} {'ratio f+b':>9}")
-    for label, ci, co, k, pad, size in LAYERS:
-        conv = Conv2d(ci, co, k, padding=pad, rng=rng)
-        x = rng.random((N, ci, size, size), dtype=np.float32)
-        g = rng.standard_normal((N, co) + conv.output_shape((size, size))).astype(np.float32)
-        tconv = torch.nn.Conv2d(ci, co, k, padding=pad)
-        tx = torch.from_numpy(x).requires_grad_()
-        tg = torch.from_numpy(g)
-        times = {"hf": [], "hb": [], "tf": [], "tb": []}
-        for r in range(args.rounds + 1):
-            hf = timed(lambda: conv.forward(x))
-            hb = timed(lambda: conv.backward(g))
-            out = {}
-            tf = timed(lambda: out.setdefault("y", tconv(tx)))
-            tb = timed(lambda: out["y"].backward(tg))
-            if r:                                   # round 0 warms up both
-                for key, v in zip(("hf", "hb", "tf", "tb"), (hf, hb, tf, tb)):
-                    times[key].append(v)
-        m = {key: statistics.median(v) for key, v in times.items()}
+    for label, t in times.items():
+        m = {key: statistics.median(v) for key, v in t.items()}
         ratio = (m["tf"] + m["tb"]) / (m["hf"] + m["hb"])
-        print(f"{label:<14} {m['hf']:>7.2f} {m['tf']:>7.2f} {m['hb']:>7.2f} {m['tb']:>7.2f} {ratio:>9.2f}",
-              flush=True)
+        print(f"{label:<14} {m['hf']:>7.2f} {m['tf']:>7.2f} {m['hb']:>7.2f} {m['tb']:>7.2f} {ratio:>9.2f}")
     print("ratio f+b = torch time / handgrad time (> 1: handgrad faster)")
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
