@@ -13,6 +13,7 @@ A benchmark script that uses this runs itself with ``--torch-worker`` as the chi
 builds its PyTorch passes and calls :func:`serve`.
 """
 
+import argparse
 import json
 import subprocess
 import sys
@@ -20,6 +21,15 @@ import time
 
 #: the pause before each library's round, so the other library's threads have gone to sleep
 SETTLE_S = 0.05
+
+
+def add_arguments(parser, threads):
+    """The options every layer benchmark shares: ``--threads``, ``--repeat`` and the
+    child's ``--torch-worker``."""
+    parser.add_argument("--threads", type=int, default=threads,
+                        help="both libraries' threads (read before numpy loads; default: each library's own)")
+    parser.add_argument("--repeat", type=int, default=5, help="calls of each pass per round (their mean)")
+    parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
 
 
 def timed_ms(fn, repeat=1):

@@ -16,7 +16,7 @@ import sys
 
 import numpy as np
 
-from _torch_side import TorchSide, round_ms, serve
+from _torch_side import TorchSide, add_arguments, round_ms, serve
 
 # (label, in, out, kernel, padding, input size)
 LAYERS = [("lenet5.conv1", 1, 6, 5, 2, 28), ("lenet5.conv2", 6, 16, 5, 0, 14),
@@ -66,10 +66,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--rounds", type=int, default=7)
-    p.add_argument("--threads", type=int, default=THREADS,
-                   help="both libraries' threads (read before numpy loads; default: each library's own)")
-    p.add_argument("--repeat", type=int, default=5, help="calls of each pass per round (their mean)")
-    p.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    add_arguments(p, THREADS)
     args = p.parse_args(argv)
     if args.torch_worker:
         return serve(torch_passes(args.batch), args.repeat)

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from _torch_side import TorchSide, round_ms, serve
+from _torch_side import TorchSide, add_arguments, round_ms, serve
 from conv_layers import again
 
 CONFIGS = [  # (label, input shape, kernel, stride, padding)
@@ -69,10 +69,7 @@ def torch_passes():
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--threads", type=int, default=THREADS,
-                        help="both libraries' threads (read before numpy loads; default: each library's own)")
-    parser.add_argument("--repeat", type=int, default=5, help="calls of each pass per round (their mean)")
-    parser.add_argument("--torch-worker", action="store_true", help=argparse.SUPPRESS)
+    add_arguments(parser, THREADS)
     args = parser.parse_args(argv)
     if args.torch_worker:
         return serve(torch_passes(), args.repeat)
