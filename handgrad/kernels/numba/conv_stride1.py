@@ -10,7 +10,6 @@ copy, and fold a single run of additions. The product then also covers the junk 
 forward drops them, backward gives them a zero gradient, so they add nothing to dW or dx.
 """
 
-import numpy as np
 from numba import uintp
 
 from ._gemm import matmul
