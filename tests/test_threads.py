@@ -78,6 +78,21 @@ def test_scratch_buffers_are_reused_per_thread_and_grow():
 
 
 @numba_only
+def test_blocks_cover_the_range_in_as_few_even_blocks_as_will_do():
+    from handgrad.kernels.numba._blocks import bounds
+    assert bounds(64, 41) == [(0, 32), (32, 64)]
+    assert bounds(0, 5) == [] and bounds(3, 8) == [(0, 3)]
+    for count in range(1, 80):
+        for size in range(1, 30):
+            blocks = bounds(count, size)
+            sizes = [hi - lo for lo, hi in blocks]
+            assert blocks[0][0] == 0 and blocks[-1][1] == count
+            assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
+            assert len(blocks) == -(-count // size) and max(sizes) <= size
+            assert max(sizes) - min(sizes) <= 1
+
+
+@numba_only
 @pytest.mark.parametrize("stride", [1, 2])
 def test_results_do_not_depend_on_threads_or_blocks(stride, monkeypatch, default_threads):
     """Each block writes its own part and partial sums are added in block order: for a block

@@ -49,8 +49,14 @@ def block_size(count, per_item):
 
 
 def bounds(count, size):
-    """``[(lo, hi), ...]`` cutting ``range(count)`` into blocks of ``size`` items."""
-    return [(lo, min(lo + size, count)) for lo in range(0, count, size)]
+    """``[(lo, hi), ...]`` cutting ``range(count)`` into as few blocks of at most ``size``
+    items as will do, of sizes as even as possible: 64 rows in blocks of at most 41 are
+    32 + 32, not 41 + 23, which left one of two threads waiting for the other (a dense
+    layer 7% faster). The cut depends on ``count`` and ``size`` only, never on the number
+    of threads. (Rounding the number of blocks up to an even one was measured too: no
+    faster, and LeNet-5's first convolution 14% slower.)"""
+    k = -(-count // size) if count else 0
+    return [(count * i // k, count * (i + 1) // k) for i in range(k)]
 
 
 def threads_for(work):
