@@ -3,14 +3,24 @@
 
 A batch of many rows (samples) is cut by rows: ``Y = X W^T + b`` and ``dX = G W`` row
 block by row block, ``dW = G^T X`` and the bias gradient as one partial per block, added in
-block order (the result does not depend on the number of threads). A batch of fewer rows
+block order (the result does not depend on the number of threads). Each block's product
+reads the whole weight matrix, so the blocks are few and large (:func:`_row_blocks`). A batch of fewer rows
 than threads (inference on one image) is cut by features instead: ``Y``'s columns, ``dW``'s
 rows, ``dX``'s columns.
 """
 
 import numpy as np
 
-from ._blocks import block_size, bounds, run_blocks, threads_for
+from ._blocks import bounds, run_blocks, threads_for
+
+
+def _row_blocks(M):
+    """Blocks of the ``M`` rows: two up to 256 rows, then one per 128 rows, at most 8. A
+    count that depends on ``M`` alone (not on the threads), and blocks large enough that
+    reading the weights once per block costs little: the Keras CNN's 64x9216 by 9216x128
+    product took 3.2 ms forward and 6.6 ms backward in the former 14-row blocks (sized, as
+    a convolution's, to the L2 cache), 1.6 and 3.5 ms in 32-row blocks (2 threads, AMD EPYC)."""
+    return bounds(M, -(-M // min(8, max(2, -(-M // 128))))) if M > 1 else bounds(M, 1)
 
 
 def _by_features(x, work):
@@ -37,7 +47,7 @@ def linear_forward(x, w, b):
             np.matmul(x[lo:hi], w.T, out=y[lo:hi])
             if b is not None:
                 y[lo:hi] += b
-        blocks = bounds(M, block_size(M, max(w.shape)))
+        blocks = _row_blocks(M)
     run_blocks(block, blocks, work)
     return y
 
@@ -59,7 +69,7 @@ def linear_backward(grad_y, x, w, input_grad=True):
         if input_grad:
             run_blocks(in_block, _feature_blocks(w.shape[1], work), work)
         return dx, dw, grad_y.sum(axis=0)
-    blocks = bounds(M, block_size(M, max(w.shape)))
+    blocks = _row_blocks(M)
     dw_parts = np.empty((len(blocks),) + w.shape, grad_y.dtype)
     db_parts = np.empty((len(blocks), w.shape[0]), grad_y.dtype)
 
