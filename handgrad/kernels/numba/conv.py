@@ -197,7 +197,8 @@ MIN_POSITIONS_PER_PART = 64
 def conv_forward(x, w, b, stride, pads, dilation, groups):
     """As :func:`handgrad.functional.conv.conv_forward` (same arguments and results; the
     cache keeps the input instead of ``cols``)."""
-    return _conv_forward(x, w, b, stride, pads, dilation, groups, relu=False)[::2]
+    y, _, cache = _conv_forward(x, w, b, stride, pads, dilation, groups, relu=False)
+    return y, cache
 
 
 def conv_relu_forward(x, w, b, stride, pads, dilation, groups):
