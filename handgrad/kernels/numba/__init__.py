@@ -3,10 +3,10 @@ One file per operation family; every function here has the signature and the res
 the reference of the same name in :mod:`handgrad.functional`.
 
 Threads: each operation runs one block of samples at a time (:mod:`._blocks`), on the
-calling thread and, for large work on the main thread, on a pool of handgrad's threads
-that take blocks from a shared counter. A convolution's block is one compiled call, its
-products included (NumPy's own OpenBLAS, called by name: :mod:`._gemm`), so a thread takes
-Python's lock once per block. Every thread multiplies its own blocks, so each OpenBLAS (NumPy's,
+calling thread and, for large work on the main thread, on a team of handgrad's threads
+that take blocks from a shared counter (:mod:`._team`). The main operations' blocks run in
+one compiled loop per thread, products included (NumPy's own OpenBLAS, called by name:
+:mod:`._gemm`), so a thread takes Python's lock once per operation. Every thread multiplies its own blocks, so each OpenBLAS (NumPy's,
 SciPy's) is set to one thread for the process when this backend loads, unless
 ``OPENBLAS_NUM_THREADS`` says otherwise: two thread pools that each want every core would
 otherwise take turns spinning, and a multi-threaded OpenBLAS collapses when another

@@ -3,10 +3,12 @@
 An operation over a batch runs block by block: a block's intermediate arrays (for a
 convolution its unfolded windows and its product) stay in the CPU cache between the
 passes over them instead of going out to memory and back. The blocks are also what
-threads share: on the main thread, when the work is large enough to pay for waking a
-thread (about 0.1 ms here), the caller and ``threads - 1`` pool threads take blocks from a
+threads share: on the main thread, when the work is large enough to pay for a second
+thread, the caller and ``threads - 1`` helper threads (:mod:`._team`) take blocks from a
 shared counter, so a thread that another process has descheduled delays at most the
-block it holds while the others take the rest. Elsewhere (another thread, or a
+block it holds while the others take the rest. An operation's blocks are either one
+compiled *driver* (:func:`run_driver`, :func:`run_rows`: no Python between blocks) or
+Python calls (:func:`run_blocks`). Elsewhere (another thread, or a
 data-parallel worker of :class:`handgrad.training.DataParallel`, which already keeps every
 core busy; see :mod:`handgrad._threads`) the caller runs its blocks itself, in order.
 
@@ -14,33 +16,24 @@ Results do not depend on the number of threads: each block writes its own part o
 output or its own partial sum, and partial sums are added in block order.
 """
 
-import itertools
+import functools
 import math
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numba import njit
 
 from ..._threads import may_split, threads
+from ._jit import kernel
+from ._spin import block_done, claim, finish, publish
+from ._team import python_driver, run_alone, team
 
 #: elements of one block's largest intermediate array (512 KiB of float32: with the
 #: block's other intermediates it stays in a 1 MiB L2 cache)
 BLOCK_ELEMENTS = 1 << 17
 #: an operation splits over threads only when its serial work is estimated at this many
-#: nanoseconds or more (0.15 ms): waking a thread costs about 0.08 ms here
+#: nanoseconds or more (0.15 ms)
 PARALLEL_MIN_WORK = 150_000
-
-_pool = {"executor": None, "size": 0}
-
-
-def _executor(workers):
-    if _pool["size"] != workers:
-        if _pool["executor"] is not None:
-            _pool["executor"].shutdown(wait=False)
-        _pool["executor"] = ThreadPoolExecutor(workers, thread_name_prefix="handgrad-blocks")
-        _pool["size"] = workers
-    return _pool["executor"]
-
 
 def block_size(count, per_item):
     """Items per block: as many as keep ``per_item * items`` within ``BLOCK_ELEMENTS``
@@ -67,27 +60,65 @@ def threads_for(work):
 
 
 def run_blocks(fn, blocks, work):
-    """Call ``fn(i, lo, hi)`` for every block ``i`` of ``blocks``, in :func:`threads_for`
-    ``(work)`` threads."""
+    """Call ``fn(i, lo, hi)`` (Python) for every block ``i`` of ``blocks``, in
+    :func:`threads_for` ``(work)`` threads."""
     n = min(threads_for(work), len(blocks))
     if n <= 1:
         for i, (lo, hi) in enumerate(blocks):
             fn(i, lo, hi)
         return
-    counter = itertools.count()
-    state = np.geterr()                      # NumPy's error handling is per thread: the caller's
+    # NumPy's error handling is per thread: the helpers take the caller's
+    team(n).run(python_driver, (fn, blocks, np.geterr()), len(blocks))
 
-    def drain():
-        with np.errstate(**state):
-            for i in iter(counter.__next__, None):
-                if i >= len(blocks):
-                    return
-                fn(i, *blocks[i])
 
-    helpers = [_executor(n - 1).submit(drain) for _ in range(n - 1)]
-    drain()
-    for helper in helpers:
-        helper.result()
+def run_driver(driver, args, count, work):
+    """Run the compiled ``driver(ctl, epoch, main, tries, *args)`` over its ``count``
+    blocks (:mod:`._team`), in :func:`threads_for` ``(work)`` threads."""
+    n = min(threads_for(work), count)
+    if n <= 1:
+        run_alone(driver, args)
+    else:
+        team(n).run(driver, args, count)
+
+
+@functools.lru_cache(maxsize=None)
+def row_driver(fn, reports=False):
+    """A driver (:mod:`._team`) ``driver(ctl, epoch, main, tries, blocks, flags, a, b, c)``
+    running the compiled ``fn(a[lo:hi], b[lo:hi], c[lo:hi])`` for every block ``[lo, hi)``
+    of ``blocks`` (int64, ``(count, 2)``); with ``reports``, ``fn`` returns a bool, kept in
+    ``flags[i]``."""
+    if reports:
+        @njit(cache=True, inline="always")
+        def step(a, b, c):
+            return fn(a, b, c)
+    else:
+        @njit(cache=True, inline="always")
+        def step(a, b, c):
+            fn(a, b, c)
+            return False
+
+    @kernel
+    def driver(ctl, epoch, main, tries, blocks, flags, a, b, c):
+        if main:
+            publish(ctl, epoch)
+        count = blocks.shape[0]
+        i = claim(ctl, epoch, count)
+        while i >= 0:
+            lo, hi = blocks[i, 0], blocks[i, 1]
+            flags[i] = step(a[lo:hi], b[lo:hi], c[lo:hi])
+            block_done(ctl)
+            i = claim(ctl, epoch, count)
+        return finish(ctl, epoch, main, count, tries)
+    return driver
+
+
+def run_rows(fn, a, b, c, blocks, work, reports=False):
+    """Run the compiled ``fn(a[lo:hi], b[lo:hi], c[lo:hi])`` for every block of ``blocks``
+    (:func:`row_driver`, in :func:`threads_for` ``(work)`` threads); the flags it reports."""
+    rows = np.array(blocks, np.int64).reshape(-1, 2)
+    flags = np.zeros(len(rows), np.bool_)
+    run_driver(row_driver(fn, reports), (rows, flags, a, b, c), len(rows), work)
+    return flags
 
 
 _local = threading.local()

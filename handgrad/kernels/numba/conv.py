@@ -26,7 +26,7 @@ from numba import njit, uintp
 
 from ...functional.conv import conv_output_shape
 from . import conv_stride1 as stride1
-from ._blocks import block_size, bounds, run_blocks, scratch, threads_for
+from ._blocks import block_size, bounds, run_blocks, run_driver, scratch, threads_for
 from ._gemm import matmul
 from ._jit import kernel
 from ._sums import run_sum
@@ -190,6 +190,11 @@ def _geometry(x_shape, k, stride, pads, dilation):
     return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
 
 
+def _rows(blocks):
+    """``blocks`` as an int64 array ``(count, 2)`` (a driver's argument)."""
+    return np.array(blocks, np.int64).reshape(-1, 2)
+
+
 #: a sample's positions are split among threads in parts of at least this many
 MIN_POSITIONS_PER_PART = 64
 
@@ -238,29 +243,21 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         n = hi - lo
         cols = scratch("conv.cols", (CK, n * Lw), x.dtype)
         yt = scratch("conv.yt", (Co, n * Lw), x.dtype)
-        if wide:
-            xp = scratch("conv.xpad", (n, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[lo:hi]
-            stride1.forward_block(x3[lo:hi], wg, bias, k3, d3, p3, xp, cols, yt, y3[lo:hi], m3[lo:hi])
-        else:
-            _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt,
-                           y3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT))
+        _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt,
+                       y3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT))
 
     blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
     work = N * OUT * (CK + Co)                                        # ~1 ns each
-    if wide and N < threads_for(work) <= N * Lw // MIN_POSITIONS_PER_PART:  # too few samples to share
-        parts = -(-threads_for(work) // N)
-        edges = [Lw * q // parts for q in range(parts + 1)]
-
-        def columns(i, lo, hi):
-            n, (t0, t1) = i // parts, edges[i % parts:i % parts + 2]
-            xp = scratch("conv.xpad", (1, Ci) + padded, x.dtype) if padded != shape3[2:] else x3[n:n + 1]
-            stride1.forward_columns(x3[n:n + 1], wg, bias, k3, d3, p3, xp, t0, t1,
-                                    scratch("conv.cols", (CK, t1 - t0), x.dtype),
-                                    scratch("conv.yt", (Co, t1 - t0), x.dtype), y3[n:n + 1], m3[n:n + 1])
-
-        run_blocks(columns, [(q, q + 1) for q in range(N * parts)], work)
-    else:
+    if not wide:
         run_blocks(block, blocks, work)
+    elif N < threads_for(work) <= N * Lw // MIN_POSITIONS_PER_PART:  # too few samples to share
+        parts = -(-threads_for(work) // N)
+        edges = np.array([Lw * q // parts for q in range(parts + 1)])
+        run_driver(stride1.columns_driver, (parts, edges, x3, wg, bias, k3, d3, p3, padded, y3, m3),
+                   N * parts, work)
+    else:
+        run_driver(stride1.forward_driver, (_rows(blocks), x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
+                   len(blocks), work)
     return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw)
 
 
@@ -269,7 +266,7 @@ def _conv_backward(grad_y, mask, cache, input_grad):
     x3, x_shape, w_shape, wg, has_bias, blocks, geometry, padded, Lw = cache
     k3, s3, d3, p3, o3 = geometry
     G, Cog, CKg = wg.shape
-    Co, CK, OUT, Ci = G * Cog, G * CKg, math.prod(o3), x_shape[1]
+    Co, CK, OUT = G * Cog, G * CKg, math.prod(o3)
     g3 = np.ascontiguousarray(grad_y).reshape((x_shape[0], Co) + o3)
     m3 = np.empty((0, Co) + o3, np.bool_) if mask is None else mask.reshape(g3.shape)  # size 0: no ReLU
     dwt_parts = np.empty((len(blocks), G, CKg, Cog), grad_y.dtype)      # dW transposed, per block
@@ -281,19 +278,16 @@ def _conv_backward(grad_y, mask, cache, input_grad):
         n, dt = hi - lo, grad_y.dtype
         gt, cols = scratch("conv.gt", (Co, n * Lw), dt), scratch("conv.cols", (CK, n * Lw), dt)
         dcols = scratch("conv.dcols", (CK, n * Lw), dt)
-        dxb = dx3[lo:hi] if input_grad else dx3
-        if padded is not None:
-            pad = padded != x3.shape[2:]
-            xp = scratch("conv.xpad", (n, Ci) + padded, dt) if pad else x3[lo:hi]
-            dxp = scratch("conv.dxpad", (n, Ci) + padded, dt) if pad and input_grad else dxb
-            stride1.backward_block(g3[lo:hi], m3[lo:hi], x3[lo:hi], wg, k3, d3, p3, xp, gt, cols, dcols,
-                                   dwt_parts[i], db_parts[i], dxp, dxb, input_grad)
-        else:
-            _backward_block(g3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT), x3[lo:hi],
-                            wg, k3, s3, d3, p3, o3, gt, cols, dcols, dwt_parts[i], db_parts[i], dxb,
-                            input_grad)
+        _backward_block(g3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT), x3[lo:hi],
+                        wg, k3, s3, d3, p3, o3, gt, cols, dcols, dwt_parts[i], db_parts[i],
+                        dx3[lo:hi] if input_grad else dx3, input_grad)
 
-    run_blocks(block, blocks, x_shape[0] * OUT * (CK + Co) * 2)
+    work = x_shape[0] * OUT * (CK + Co) * 2
+    if padded is None:
+        run_blocks(block, blocks, work)
+    else:
+        run_driver(stride1.backward_driver, (_rows(blocks), g3, m3, x3, wg, k3, d3, p3, padded, Lw,
+                                             dwt_parts, db_parts, dx3, input_grad), len(blocks), work)
     dw = np.ascontiguousarray(dwt_parts.sum(axis=0).transpose(0, 2, 1)).reshape(w_shape)
     db = db_parts.sum(axis=0) if has_bias else None
     return dx, dw, db

@@ -10,10 +10,12 @@ copy, and fold a single run of additions. The product then also covers the junk 
 forward drops them, backward gives them a zero gradient, so they add nothing to dW or dx.
 """
 
-from numba import uintp
+import numpy as np
+from numba import njit, uintp
 
 from ._gemm import matmul
 from ._jit import kernel
+from ._spin import block_done, claim, finish, publish
 from ._sums import run_sum
 
 
@@ -209,3 +211,111 @@ def forward_columns(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y, mask):
             else:
                 for e in range(e1 - e0):
                     dst[e] = src[e] + bc
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _largest(blocks):
+    most = 1
+    for i in range(blocks.shape[0]):
+        most = max(most, blocks[i, 1] - blocks[i, 0])
+    return most
+
+
+@kernel
+def forward_driver(ctl, epoch, main, tries, blocks, x, w, bias, k, d, before, padded, Lw, y, mask):
+    """:func:`forward_block` over ``blocks`` (rows ``[lo, hi)``) as one thread of a team
+    (:mod:`._team`); each thread's columns, product and padded block live in its own
+    arrays, made once per call for the largest block."""
+    if main:
+        publish(ctl, epoch)
+    count = blocks.shape[0]
+    i = claim(ctl, epoch, count)
+    if i >= 0:
+        Ci, Co, CK = x.shape[1], w.shape[0] * w.shape[1], w.shape[0] * w.shape[2]
+        most = _largest(blocks)
+        pad = padded != x.shape[2:]
+        plane = padded[0] * padded[1] * padded[2]
+        cols, yt = np.empty(CK * most * Lw, x.dtype), np.empty(Co * most * Lw, x.dtype)
+        xp = np.empty(most * Ci * plane if pad else 0, x.dtype)
+        while i >= 0:
+            lo, hi = blocks[i, 0], blocks[i, 1]
+            n = hi - lo
+            c, t = cols[:CK * n * Lw].reshape((CK, n * Lw)), yt[:Co * n * Lw].reshape((Co, n * Lw))
+            if pad:
+                forward_block(x[lo:hi], w, bias, k, d, before, xp[:n * Ci * plane].reshape((n, Ci) + padded),
+                              c, t, y[lo:hi], mask[lo:hi])
+            else:
+                forward_block(x[lo:hi], w, bias, k, d, before, x[lo:hi], c, t, y[lo:hi], mask[lo:hi])
+            block_done(ctl)
+            i = claim(ctl, epoch, count)
+    return finish(ctl, epoch, main, count, tries)
+
+
+@kernel
+def columns_driver(ctl, epoch, main, tries, parts, edges, x, w, bias, k, d, before, padded, y, mask):
+    """:func:`forward_columns` for part ``i`` of each sample's positions (sample
+    ``i // parts``, positions ``[edges[i % parts], edges[i % parts + 1])``), as one thread of a
+    team."""
+    if main:
+        publish(ctl, epoch)
+    count = x.shape[0] * parts
+    i = claim(ctl, epoch, count)
+    if i >= 0:
+        Ci, Co, CK = x.shape[1], w.shape[0] * w.shape[1], w.shape[0] * w.shape[2]
+        most = 1
+        for q in range(parts):
+            most = max(most, edges[q + 1] - edges[q])
+        plane = padded[0] * padded[1] * padded[2]
+        pad = padded != x.shape[2:]
+        cols, yt = np.empty(CK * most, x.dtype), np.empty(Co * most, x.dtype)
+        xp = np.empty(Ci * plane if pad else 0, x.dtype)
+        while i >= 0:
+            n, t0, t1 = i // parts, edges[i % parts], edges[i % parts + 1]
+            c, t = cols[:CK * (t1 - t0)].reshape((CK, t1 - t0)), yt[:Co * (t1 - t0)].reshape((Co, t1 - t0))
+            if pad:
+                forward_columns(x[n:n + 1], w, bias, k, d, before, xp.reshape((1, Ci) + padded),
+                                t0, t1, c, t, y[n:n + 1], mask[n:n + 1])
+            else:
+                forward_columns(x[n:n + 1], w, bias, k, d, before, x[n:n + 1], t0, t1, c, t,
+                                y[n:n + 1], mask[n:n + 1])
+            block_done(ctl)
+            i = claim(ctl, epoch, count)
+    return finish(ctl, epoch, main, count, tries)
+
+
+@kernel
+def backward_driver(ctl, epoch, main, tries, blocks, grad_y, mask, x, w, k, d, before, padded, Lw,
+                    dwt_parts, db_parts, dx, input_grad):
+    """:func:`backward_block` over ``blocks`` as one thread of a team: block ``i`` writes
+    its partial sums to ``dwt_parts[i]``, ``db_parts[i]``."""
+    if main:
+        publish(ctl, epoch)
+    count = blocks.shape[0]
+    i = claim(ctl, epoch, count)
+    if i >= 0:
+        Ci, Co, CK = x.shape[1], w.shape[0] * w.shape[1], w.shape[0] * w.shape[2]
+        most = _largest(blocks)
+        pad = padded != x.shape[2:]
+        plane = padded[0] * padded[1] * padded[2]
+        gt, cols = np.empty(Co * most * Lw, x.dtype), np.empty(CK * most * Lw, x.dtype)
+        dcols = np.empty(CK * most * Lw if input_grad else 0, x.dtype)
+        xp = np.empty(most * Ci * plane if pad else 0, x.dtype)
+        dxp = np.empty(most * Ci * plane if pad and input_grad else 0, x.dtype)
+        while i >= 0:
+            lo, hi = blocks[i, 0], blocks[i, 1]
+            n = hi - lo
+            g = gt[:Co * n * Lw].reshape((Co, n * Lw))
+            c = cols[:CK * n * Lw].reshape((CK, n * Lw))
+            dc = dcols[:CK * n * Lw].reshape((CK, n * Lw)) if input_grad else dcols.reshape((0, 0))
+            dxb = dx[lo:hi] if input_grad else dx
+            if pad:
+                p5 = xp[:n * Ci * plane].reshape((n, Ci) + padded)
+                q5 = (dxp[:n * Ci * plane] if input_grad else dxp).reshape((n if input_grad else 0, Ci) + padded)
+                backward_block(grad_y[lo:hi], mask[lo:hi], x[lo:hi], w, k, d, before, p5, g, c, dc,
+                               dwt_parts[i], db_parts[i], q5, dxb, input_grad)
+            else:
+                backward_block(grad_y[lo:hi], mask[lo:hi], x[lo:hi], w, k, d, before, x[lo:hi], g, c, dc,
+                               dwt_parts[i], db_parts[i], dxb, dxb, input_grad)
+            block_done(ctl)
+            i = claim(ctl, epoch, count)
+    return finish(ctl, epoch, main, count, tries)

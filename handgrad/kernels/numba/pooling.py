@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 
 from ...functional.pool_geometry import avg_divisor
-from ._blocks import block_size, bounds, run_blocks
+from ._blocks import block_size, bounds, run_blocks, run_rows
 from ._jit import kernel
 from ._spatial import as_3d
 
@@ -281,12 +281,15 @@ def max_pool_forward(x, geom):
     if fast is not None and p == (0, 0, 0) and planes[1] == 1 and inside:
         fast = _max_forward_inside(k, s)                  # no border at all: faster still
 
-    def forward(lo, hi):
-        if fast is None or fast(xq[lo:hi], yq[lo:hi], aq[lo:hi]):
+    blocks = bounds(planes[0], block_size(planes[0], math.prod(planes[1:])))
+    work = y.size * math.prod(k) * 4 // 5                              # ~0.8 ns per window tap
+    if fast is None:
+        run_blocks(lambda i, lo, hi: _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi]),
+                   blocks, work)
+    else:
+        for i in np.flatnonzero(run_rows(fast, xq, yq, aq, blocks, work, reports=True)):
+            lo, hi = blocks[i]                                    # NaN seen: the exact kernel
             _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi])
-
-    # ~0.8 ns per window tap
-    _by_planes(forward, planes[0], math.prod(planes[1:]), y.size * math.prod(k) * 4 // 5)
     return y, (arg, x.shape)
 
 
@@ -298,8 +301,8 @@ def max_pool_backward(grad_y, cache):
     OUT, IN = math.prod(arg.shape[2:]), math.prod(x_shape[2:])
     gq = np.ascontiguousarray(grad_y).reshape(N * C, OUT)
     aq, xq = arg.reshape(N * C, OUT), gx.reshape(N * C, IN)
-    _by_planes(lambda lo, hi: _max_backward(gq[lo:hi], aq[lo:hi], xq[lo:hi]), N * C, IN,
-               gx.size // 5)                                               # ~0.2 ns per input
+    run_rows(_max_backward, gq, aq, xq, bounds(N * C, block_size(N * C, IN)),
+             gx.size // 5)                                                 # ~0.2 ns per input
     return gx
 
 

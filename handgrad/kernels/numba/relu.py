@@ -7,7 +7,7 @@ Same results as handgrad/functional/relu.py (NaN stays NaN with a False mask).
 import numpy as np
 
 from ...functional import relu as reference
-from ._blocks import block_size, bounds, run_blocks
+from ._blocks import block_size, bounds, run_rows
 from ._jit import kernel
 
 
@@ -33,8 +33,8 @@ def relu_forward(x):
     y = np.empty_like(x)
     mask = np.empty(x.shape, np.bool_)
     xf, yf, mf = x.reshape(-1), y.reshape(-1), mask.reshape(-1)
-    run_blocks(lambda i, lo, hi: _forward(xf[lo:hi], yf[lo:hi], mf[lo:hi]),
-               bounds(x.size, block_size(x.size, 1)), x.size // 7)   # ~0.14 ns per element
+    run_rows(_forward, xf, yf, mf, bounds(x.size, block_size(x.size, 1)),
+             x.size // 7)                                            # ~0.14 ns per element
     return y, mask
 
 
@@ -46,6 +46,5 @@ def relu_backward(grad_y, mask):
     grad_y = np.ascontiguousarray(grad_y)
     gx = np.empty_like(grad_y)
     gf, mf, xf = grad_y.reshape(-1), mask.reshape(-1), gx.reshape(-1)
-    run_blocks(lambda i, lo, hi: _backward(gf[lo:hi], mf[lo:hi], xf[lo:hi]),
-               bounds(gx.size, block_size(gx.size, 1)), gx.size // 7)
+    run_rows(_backward, gf, mf, xf, bounds(gx.size, block_size(gx.size, 1)), gx.size // 7)
     return gx

@@ -1,0 +1,139 @@
+"""handgrad's threads: helpers that wait for the next operation by watching for it.
+
+An operation with enough work (:func:`._blocks.threads_for`) runs on the main thread and
+``threads() - 1`` helper threads at once; they take its blocks from the shared counter of
+:mod:`._spin`. Two things make the hand-off cheap:
+
+- **Watching, briefly, instead of sleeping.** A thread woken from sleep here takes about
+  25 us to run (a round trip between two Python threads took 50 us on the 2-core AMD
+  EPYC), and a sleeping pool paid that two to four times per operation: 70-100 us of
+  every operation that split, more than a whole batch-1 layer gains from the second core.
+  After an operation a helper watches ``ctl`` (a compiled loop of atomic loads) for about
+  0.3 ms, so the next operation of a training step or a forward pass finds it awake; then
+  it sleeps, so an idle process takes no CPU time from others.
+- **No lock between the threads while they work.** An operation whose blocks are a
+  compiled *driver* (the convolutions) runs entirely in compiled code that releases
+  Python's lock (GIL): the main thread publishes the operation from inside its driver,
+  after it has let go of the lock, so a helper that sees it takes the free lock at once,
+  calls the same driver and lets go again. The main thread then waits for the last block
+  inside its driver too, so neither ever waits for the lock while the other holds it, and
+  a wait for the lock is a sleep. Operations whose blocks are Python calls
+  (:func:`run_python`) use the same counter, with the lock passed between blocks.
+
+A driver is a compiled function ``driver(ctl, epoch, main, tries, *args)``: when ``main``
+it publishes ``epoch`` first; every thread takes blocks with :func:`._spin.claim` and
+reports each with :func:`._spin.block_done`; at the end (:func:`._spin.finish`) the main
+thread waits for every block (at most ``tries`` loads; it returns whether all are done)
+and a helper watches for the next operation.
+"""
+
+import os
+import threading
+import time
+
+import numpy as np
+
+from . import _spin
+
+#: how long a thread watches before it sleeps: a helper for the next operation, the main
+#: thread for the last block of its own
+WATCH_S = 3e-4
+_MAX_EPOCH = (1 << 31) - 1
+
+
+def _tries_per_second():
+    """Loads of :func:`._spin.wait_done` per second on this machine (measured once)."""
+    ctl = np.zeros(_spin.CTL_SIZE, np.int64)
+    _spin.wait_done(ctl, 1, 1000)
+    tries = 1 << 16
+    while True:
+        start = time.perf_counter()
+        _spin.wait_done(ctl, 1, tries)
+        spent = time.perf_counter() - start
+        if spent > 2e-3 or tries > 1 << 28:
+            return tries / max(spent, 1e-9)
+        tries *= 4
+
+
+class Team:
+    """``helpers`` helper threads serving the main thread's operations (:func:`team`)."""
+
+    def __init__(self, helpers):
+        self.ctl = np.zeros(_spin.CTL_SIZE, np.int64)
+        self.tries = max(1000, int(_tries_per_second() * WATCH_S))
+        self.epoch = 0
+        self.job = (0, None, ())
+        self.error = None
+        self.wake = threading.Condition()
+        self.sleepers = 0
+        for k in range(helpers):
+            threading.Thread(target=self._serve, name=f"handgrad-helper-{k}", daemon=True).start()
+
+    def _serve(self):
+        seen = 0
+        while True:
+            epoch = int(_spin.wait_next(self.ctl, seen, self.tries))
+            if epoch == seen:                              # nothing came: sleep until it does
+                with self.wake:
+                    self.sleepers += 1
+                    while self.epoch == seen:
+                        self.wake.wait()
+                    self.sleepers -= 1
+                continue
+            seen = epoch
+            job_epoch, driver, args = self.job
+            if job_epoch != epoch:                         # already over: watch again
+                continue
+            try:
+                driver(self.ctl, epoch, False, self.tries, *args)
+            except BaseException as exc:                   # noqa: BLE001  (reported by run)
+                self.error = exc
+
+    def run(self, driver, args, count):
+        """Run ``driver`` (``count`` blocks) on the main thread and the helpers."""
+        self.epoch = self.epoch % _MAX_EPOCH + 1
+        self.ctl[_spin.DONE] = 0
+        self.job = (self.epoch, driver, args)
+        if self.sleepers:
+            with self.wake:
+                self.wake.notify_all()
+        finished = driver(self.ctl, self.epoch, True, self.tries, *args)
+        while not finished:                                # a helper holds a block: sleep a little
+            time.sleep(2e-5)
+            finished = self.ctl[_spin.DONE] >= count
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+
+_teams = {}
+os.register_at_fork(after_in_child=_teams.clear)     # a forked child has none of the threads
+
+
+def team(threads):
+    """The team of ``threads - 1`` helpers (made when first needed; one per size asked for,
+    the others' helpers asleep)."""
+    if threads not in _teams:
+        _teams[threads] = Team(threads - 1)
+    return _teams[threads]
+
+
+def run_alone(driver, args):
+    """Run ``driver`` on this thread only (its own ``ctl``, which no helper watches)."""
+    driver(np.zeros(_spin.CTL_SIZE, np.int64), 1, True, 0, *args)
+
+
+def python_driver(ctl, epoch, main, tries, fn, blocks, errstate):
+    """The driver of an operation whose blocks are Python calls ``fn(i, lo, hi)``."""
+    if main:
+        _spin.open_operation(ctl, epoch)
+    with np.errstate(**errstate):
+        while True:
+            i = int(_spin.next_block(ctl, epoch, len(blocks)))
+            if i < 0:
+                break
+            try:
+                fn(i, *blocks[i])
+            finally:
+                _spin.finish_block(ctl)
+    return _spin.wait_done(ctl, len(blocks), tries) if main else True

@@ -1,0 +1,147 @@
+"""The team of threads that shares an operation's blocks (handgrad/kernels/numba/_team.py,
+_spin.py): every block runs exactly once, a late thread never takes a block of the next
+operation, errors reach the caller, helpers that fell asleep come back, and every layer
+gives the same bits on one thread or several."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from handgrad import backend
+from handgrad.functional.pool_geometry import pool_geometry
+
+pytest.importorskip("numba")
+from handgrad.kernels.numba import _blocks, _spin, _team  # noqa: E402
+
+
+def test_a_block_is_claimed_once_and_only_by_its_own_operation():
+    ctl = np.zeros(_spin.CTL_SIZE, np.int64)
+    _spin.open_operation(ctl, 7)
+    assert [_spin.next_block(ctl, 7, 3) for _ in range(4)] == [0, 1, 2, -1]
+    assert _spin.next_block(ctl, 6, 3) == -1                     # a thread late from operation 6
+    _spin.open_operation(ctl, 8)
+    assert _spin.next_block(ctl, 7, 3) == -1                     # ... or 7: nothing of 8's
+    assert _spin.next_block(ctl, 8, 3) == 0
+    assert _spin.wait_next(ctl, 8, 1000) == 8                    # nothing newer came
+    assert _spin.wait_next(ctl, 5, 1000) == 8
+
+
+def test_waiting_for_blocks_is_bounded_and_counts_them():
+    ctl = np.zeros(_spin.CTL_SIZE, np.int64)
+    assert not _spin.wait_done(ctl, 2, 1000)
+    _spin.finish_block(ctl)
+    _spin.finish_block(ctl)
+    assert _spin.wait_done(ctl, 2, 0)
+
+
+@pytest.mark.parametrize("threads", [2, 3])
+def test_every_block_runs_once_on_the_team(threads):
+    team = _team.team(threads)
+    for blocks in (1, 2, 7, 64):
+        hits = np.zeros(blocks, np.int64)
+        names = set()
+
+        def fn(i, lo, hi):
+            hits[i] += 1
+            names.add(threading.current_thread().name)
+            time.sleep(0.0005)                                    # long enough to be shared
+
+        team.run(_team.python_driver, (fn, [(i, i + 1) for i in range(blocks)], np.geterr()), blocks)
+        np.testing.assert_array_equal(hits, 1)
+    assert threading.current_thread().name in names and len(names) > 1
+
+
+def test_helpers_that_fell_asleep_take_the_next_operation():
+    team = _team.team(2)
+    for _ in range(3):
+        time.sleep(20 * _team.WATCH_S)                             # long past the watching
+        names = set()
+
+        def fn(i, lo, hi):
+            names.add(threading.current_thread().name)
+            time.sleep(0.002)
+
+        team.run(_team.python_driver, (fn, [(i, i + 1) for i in range(16)], np.geterr()), 16)
+        assert len(names) == 2
+
+
+def test_an_error_in_any_block_reaches_the_caller_and_the_team_goes_on():
+    team = _team.team(2)
+
+    def fn(i, lo, hi):
+        time.sleep(0.0005)
+        if i == 5:
+            raise ValueError("block 5")
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="block 5"):
+            team.run(_team.python_driver, (fn, [(i, i + 1) for i in range(12)], np.geterr()), 12)
+    out = np.zeros(4)
+    team.run(_team.python_driver, (lambda i, lo, hi: out.__setitem__(i, i), [(i, i + 1) for i in range(4)],
+                                   np.geterr()), 4)
+    np.testing.assert_array_equal(out, np.arange(4))
+
+
+def test_a_compiled_row_driver_covers_every_row_and_reports_its_flags(monkeypatch):
+    from numba import njit
+
+    @njit(nogil=True)
+    def double(a, b, flag):
+        for r in range(a.shape[0]):
+            b[r] = 2 * a[r]
+            flag[r] = a[r] < 0
+        return bool(flag.any())
+
+    monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
+    a = np.arange(-3.0, 97.0)
+    b, flag = np.zeros_like(a), np.zeros(a.shape, np.bool_)
+    for threads in (1, 2):
+        backend.set_threads(threads)
+        try:
+            blocks = _blocks.bounds(a.size, 9)
+            reports = _blocks.run_rows(double, a, b, flag, blocks, 1, reports=True)
+        finally:
+            backend.set_threads(None)
+        np.testing.assert_array_equal(b, 2 * a)
+        np.testing.assert_array_equal(reports, [lo < 3 for lo, _ in blocks])
+
+
+def test_layers_give_the_same_bits_on_one_thread_or_several(monkeypatch):
+    """Max pooling, the ReLU and the dense layer on the team: the same bits on 1, 2 or 3
+    threads. (A dense layer cuts a batch smaller than the threads by features instead of
+    rows, into as many parts as threads: other products, other roundings. That case must
+    agree with the rows to float32's precision.)"""
+    ops = backend.ops("numba")
+    monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 512)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 5, 13, 12)).astype(np.float32)
+    x[0, 0, 2, 3] = np.nan                                           # one block takes the exact kernel
+    geom = pool_geometry(x.shape[2:], (3, 3), (2, 2), ((1, 1), (1, 1)), False)
+    a = rng.standard_normal((7, 40)).astype(np.float32)
+    w = rng.standard_normal((30, 40)).astype(np.float32)
+    bias = rng.standard_normal(30).astype(np.float32)
+
+    def dense(rows):
+        out = ops.linear_forward(rows, w, bias)
+        return [out, *ops.linear_backward(np.cos(out), rows, w)]
+
+    by_rows, by_features = [], []
+    for n in (1, 2, 3):
+        backend.set_threads(n)
+        try:
+            y, cache = ops.max_pool_forward(x, geom)
+            r, mask = ops.relu_forward(x)
+            by_rows.append([y, ops.max_pool_backward(np.cos(y), cache), r,
+                            ops.relu_backward(np.sin(x), mask), *dense(a)])
+            by_features.append(dense(a[:2]))
+        finally:
+            backend.set_threads(None)
+    for other in by_rows[1:]:
+        for one, several in zip(by_rows[0], other):
+            np.testing.assert_array_equal(one, several)
+    for other in by_features[1:]:
+        for rows, features in zip(by_features[0], other):
+            np.testing.assert_allclose(features, rows, rtol=1e-5, atol=1e-5)
