@@ -130,6 +130,49 @@ def test_conv_relu_equals_reference(name, dtype, cfg, seed, input_grad, stride_o
                 close(a, e, dtype, scale)
 
 
+@st.composite
+def winograd_configs(draw):
+    """3x3 convolutions of 2-d images with stride 1 and enough input channels for the
+    Numba backend's Winograd kernels (handgrad/kernels/numba/conv_winograd.py): odd and
+    even sizes (a last tile half outside), every kind of padding, batches of 2 or more."""
+    kind = draw(st.sampled_from(["int", "pairs", "same", "valid"]))
+    padding = {"int": draw(st.integers(0, 2)), "same": "same", "valid": "valid",
+               "pairs": tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in range(2))}[kind]
+    cin = draw(st.integers(8, 12))
+    size = tuple(draw(st.integers(3, 11)) for _ in range(2))
+    return dict(nd=2, cin=cin, cout=draw(st.integers(1, 9)), k=(3, 3), s=(1, 1), d=(1, 1), padding=padding,
+                groups=1, shape=(draw(st.integers(2, 7)), cin) + size, bias=draw(st.booleans()))
+
+
+def test_winograd_configs_take_the_winograd_kernels():
+    """The configurations below do reach conv_winograd (and its minimum of channels holds)."""
+    pytest.importorskip("numba")
+    from handgrad.kernels.numba import conv as numba_conv
+    x, w, b, args = conv_case(dict(nd=2, cin=8, cout=3, k=(3, 3), s=(1, 1), d=(1, 1), padding=1, groups=1,
+                                   shape=(4, 8, 5, 6), bias=True), np.float32, np.random.default_rng(0))
+    assert numba_conv.conv_forward(x, w, b, *args)[1][-1] is not None          # U: Winograd's weights
+    x7 = x[:, :numba_conv.WINOGRAD_MIN_CHANNELS - 1]
+    assert numba_conv.conv_forward(x7, w[:, :x7.shape[1]], b, *args)[1][-1] is None
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=40, deadline=None)
+@given(cfg=winograd_configs(), seed=st.integers(0, 2**16), input_grad=st.booleans())
+def test_winograd_conv_equals_reference(name, dtype, cfg, seed, input_grad, parallel):
+    test_conv_equals_reference.hypothesis.inner_test(name, dtype, cfg, seed, input_grad, parallel)
+
+
+@PATHS
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=40, deadline=None)
+@given(cfg=winograd_configs(), seed=st.integers(0, 2**16), input_grad=st.booleans())
+def test_winograd_conv_relu_equals_reference(name, dtype, cfg, seed, input_grad, parallel):
+    test_conv_relu_equals_reference.hypothesis.inner_test(name, dtype, cfg, seed, input_grad, True, parallel)
+
+
 @pytest.mark.parametrize("name", COMPILED)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @settings(max_examples=30, deadline=None)
