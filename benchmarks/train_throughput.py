@@ -26,6 +26,7 @@ classic  conv3x3(16, pad 1) relu maxpool3/2(pad 1) [28->14] conv3x3(32, pad 1) r
 """
 
 from _threads import THREADS  # noqa: I001  (must precede numpy)
+from _torch_side import SETTLE_S
 
 import argparse
 import json
@@ -183,6 +184,7 @@ def make_batches(batch, rng):
 
 
 def images_per_second(step, steps, batch):
+    time.sleep(SETTLE_S)                          # the other library's threads go to sleep first
     step(0)                                       # warm-up: buffers, caches
     t = time.perf_counter()
     for i in range(steps):

@@ -55,16 +55,68 @@ def tiles(o3):
 
 def weight_transform(w):
     """``U (16, C_out, C_in)``: ``G w G^T`` for every channel pair of ``w (C_out, C_in, 3, 3)``."""
-    g = G.astype(w.dtype)
-    u = g @ w @ g.T                                              # (C_out, C_in, 4, 4)
-    return np.ascontiguousarray(u.transpose(2, 3, 0, 1)).reshape(16, w.shape[0], w.shape[1])
+    Ut = np.empty(w.shape[:2] + (16,), w.dtype)          # written pair by pair, then turned
+    _weight_transform(np.ascontiguousarray(w), Ut)
+    return np.ascontiguousarray(Ut.reshape(-1, 16).T).reshape((16,) + w.shape[:2])
 
 
 def weight_gradient(dU):
     """``dW (C_out, C_in, 3, 3) = G^T dU G`` from ``dU (16, C_out, C_in)``."""
-    g = G.astype(dU.dtype)
-    du = dU.reshape((4, 4) + dU.shape[1:]).transpose(2, 3, 0, 1)  # (C_out, C_in, 4, 4)
-    return g.T @ du @ g
+    dW = np.empty(dU.shape[1:] + (3, 3), dU.dtype)
+    _weight_gradient(np.ascontiguousarray(dU), dW)
+    return dW
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _g_times(a, b, d, h):
+    """G times the column (a, b, d): (a, (a + b + d)/2, (a - b + d)/2, d); ``h`` is 1/2 in
+    the arrays' dtype (a literal 0.5 would turn float32 into float64)."""
+    return a, (a + b + d) * h, (a - b + d) * h, d
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _gt_times(u0, u1, u2, u3, h):
+    """G^T times the column (u0, u1, u2, u3): (u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3)."""
+    return u0 + (u1 + u2) * h, (u1 - u2) * h, (u1 + u2) * h + u3
+
+
+@njit(cache=True, nogil=True)
+def _weight_transform(w, U):
+    """U[o, c, 4i + j] = (G w[o, c] G^T)[i, j]. (NumPy's batched products of 3x3 matrices
+    took 0.23 ms for a 64x32 layer.)"""
+    Co, Ci = w.shape[:2]
+    h = np.full(1, 0.5, U.dtype)[0]
+    for o in range(Co):
+        for c in range(Ci):
+            f = w[o, c]
+            # G f, column by column ...
+            a0, a1, a2, a3 = _g_times(f[0, 0], f[1, 0], f[2, 0], h)
+            b0, b1, b2, b3 = _g_times(f[0, 1], f[1, 1], f[2, 1], h)
+            d0, d1, d2, d3 = _g_times(f[0, 2], f[1, 2], f[2, 2], h)
+            # ... then times G^T: row i of G f is (a_i, b_i, d_i)
+            rows = ((a0, b0, d0), (a1, b1, d1), (a2, b2, d2), (a3, b3, d3))
+            for i in range(4):
+                a, b, d = rows[i]
+                U[o, c, 4 * i], U[o, c, 4 * i + 1], U[o, c, 4 * i + 2], U[o, c, 4 * i + 3] = _g_times(a, b, d, h)
+
+
+@njit(cache=True, nogil=True)
+def _weight_gradient(dU, dW):
+    """dW[o, c] = G^T dU[:, o, c] G (dU[4i + j] its 4x4 matrix)."""
+    Co, Ci = dW.shape[:2]
+    h = np.full(1, 0.5, dW.dtype)[0]
+    for o in range(Co):
+        for c in range(Ci):
+            # G^T u, column by column ...
+            a0, a1, a2 = _gt_times(dU[0, o, c], dU[4, o, c], dU[8, o, c], dU[12, o, c], h)
+            b0, b1, b2 = _gt_times(dU[1, o, c], dU[5, o, c], dU[9, o, c], dU[13, o, c], h)
+            d0, d1, d2 = _gt_times(dU[2, o, c], dU[6, o, c], dU[10, o, c], dU[14, o, c], h)
+            e0, e1, e2 = _gt_times(dU[3, o, c], dU[7, o, c], dU[11, o, c], dU[15, o, c], h)
+            # ... then times G: row i of G^T u is (a_i, b_i, d_i, e_i)
+            rows = ((a0, b0, d0, e0), (a1, b1, d1, e1), (a2, b2, d2, e2))
+            for i in range(3):
+                a, b, d, e = rows[i]
+                dW[o, c, i, 0], dW[o, c, i, 1], dW[o, c, i, 2] = _gt_times(a, b, d, e, h)
 
 
 @njit(cache=True, nogil=True)
