@@ -31,14 +31,16 @@ def compiled_path(name, parallel):
         yield
         return
     from handgrad import _threads
-    from handgrad.kernels.numba import _blocks
-    before = _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS
+    from handgrad.kernels.numba import _blocks, _team
+    before = _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS, _team.LATE_S
     _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS = (0, 64) if parallel else (2**62, 2**62)
+    _team.LATE_S = float("inf")              # never fall back to one thread: test the team
+    _team.team(2).alone_until = 0.0
     _threads.set_threads(2)
     try:
         yield
     finally:
-        _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS = before[:2]
+        _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS, _team.LATE_S = before
         _threads.set_threads(None)
 
 

@@ -145,3 +145,30 @@ def test_layers_give_the_same_bits_on_one_thread_or_several(monkeypatch):
     for other in by_features[1:]:
         for rows, features in zip(by_features[0], other):
             np.testing.assert_allclose(features, rows, rtol=1e-5, atol=1e-5)
+
+
+def test_a_team_kept_off_its_cores_lets_the_main_thread_run_alone_for_a_while(monkeypatch):
+    """Helpers that begin operations late (another process holds the cores) make the
+    operations run on the main thread alone for CROWDED_S; then the team is tried again."""
+    team = _team.team(2)
+    team.alone_until, team.late = 0.0, []                         # whatever earlier tests left
+    monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
+    monkeypatch.setattr(_team, "LATE_S", -1.0)                   # every helper counts as late
+    monkeypatch.setattr(_team, "CROWDED_S", 0.2)
+    backend.set_threads(2)
+    try:
+        for _ in range(_team.LATE_OF - 1):
+            assert _blocks.threads_for(1) == 2
+            team.run(_team.python_driver, (lambda i, lo, hi: None, [(0, 1), (1, 2)], np.geterr()), 2)
+        assert not _team.crowded(2)
+        team.run(_team.python_driver, (lambda i, lo, hi: None, [(0, 1), (1, 2)], np.geterr()), 2)
+        assert _team.crowded(2) and _blocks.threads_for(1) == 1
+        out = np.zeros(6)
+        _blocks.run_blocks(lambda i, lo, hi: out.__setitem__(slice(lo, hi), threading.get_ident()),
+                           [(0, 3), (3, 6)], 1)
+        assert set(out) == {threading.get_ident()}                    # all on this thread
+        time.sleep(0.25)
+        assert not _team.crowded(2) and _blocks.threads_for(1) == 2
+    finally:
+        backend.set_threads(None)
+        team.alone_until, team.late = 0.0, []

@@ -26,7 +26,7 @@ from numba import njit
 from ..._threads import may_split, threads
 from ._jit import kernel
 from ._spin import block_done, claim, finish, publish
-from ._team import python_driver, run_alone, team
+from ._team import crowded, python_driver, run_alone, team
 
 #: elements of one block's largest intermediate array (512 KiB of float32: with the
 #: block's other intermediates it stays in a 1 MiB L2 cache)
@@ -55,8 +55,12 @@ def bounds(count, size):
 def threads_for(work):
     """The threads an operation with ``work`` (its estimated serial time in nanoseconds, from
     the per-operation rates measured on a 2-core AMD EPYC) may use here: 1 below
-    ``PARALLEL_MIN_WORK`` or where operations stay on their thread (:mod:`handgrad._threads`)."""
-    return threads() if work >= PARALLEL_MIN_WORK and may_split() else 1
+    ``PARALLEL_MIN_WORK``, where operations stay on their thread (:mod:`handgrad._threads`),
+    or while other processes keep the team's cores busy (:func:`._team.crowded`)."""
+    if work < PARALLEL_MIN_WORK or not may_split():
+        return 1
+    n = threads()
+    return 1 if n > 1 and crowded(n) else n
 
 
 def run_blocks(fn, blocks, work):
