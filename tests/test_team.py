@@ -156,13 +156,14 @@ def test_a_team_kept_off_its_cores_lets_the_main_thread_run_alone_for_a_while(mo
     monkeypatch.setattr(_team, "LATE_S", -1.0)                   # every helper counts as late
     monkeypatch.setattr(_team, "CROWDED_S", 0.2)
     backend.set_threads(2)
+    blocks = [(i, i + 1) for i in range(4)]
     try:
-        for _ in range(_team.LATE_OF - 1):
-            assert _blocks.threads_for(1) == 2
-            team.run(_team.python_driver, (lambda i, lo, hi: None, [(0, 1), (1, 2)], np.geterr()), 2)
-        assert not _team.crowded(2)
-        team.run(_team.python_driver, (lambda i, lo, hi: None, [(0, 1), (1, 2)], np.geterr()), 2)
-        assert _team.crowded(2) and _blocks.threads_for(1) == 1
+        assert _blocks.threads_for(1) == 2
+        for ops in range(1, 3 * _team.RECENT):                    # blocks long enough to share
+            team.run(_team.python_driver, (lambda i, lo, hi: time.sleep(0.002), blocks, np.geterr()), 4)
+            if _team.crowded(2):
+                break
+        assert _team.crowded(2) and ops >= _team.LATE_OF and _blocks.threads_for(1) == 1
         out = np.zeros(6)
         _blocks.run_blocks(lambda i, lo, hi: out.__setitem__(slice(lo, hi), threading.get_ident()),
                            [(0, 3), (3, 6)], 1)

@@ -48,7 +48,7 @@ _MAX_EPOCH = (1 << 31) - 1
 LATE_S = 5e-4
 #: when at least LATE_OF of the last RECENT operations had a late helper, operations run on
 #: the main thread alone for CROWDED_S, then the team is tried again
-RECENT, LATE_OF, CROWDED_S = 8, 4, 1.0
+RECENT, LATE_OF, CROWDED_S = 8, 6, 0.25
 
 
 def _tries_per_second():
@@ -108,7 +108,8 @@ class Team:
         self.epoch = self.epoch % _MAX_EPOCH + 1
         self.ctl[_spin.DONE] = 0
         self.job = (self.epoch, driver, args)
-        if self.sleepers:
+        asleep = self.sleepers
+        if asleep:
             with self.wake:
                 self.wake.notify_all()
         published = time.perf_counter()
@@ -116,16 +117,20 @@ class Team:
         while not finished:                                # a helper holds a block: sleep a little
             time.sleep(2e-5)
             finished = self.ctl[_spin.DONE] >= count
-        self._note(published)
+        if not asleep:                         # a helper woken from sleep is slow to start anyway
+            self._note(published)
         if self.error is not None:
             error, self.error = self.error, None
             raise error
 
 
     def _note(self, published):
-        """Count the operation as late if a helper began it more than LATE_S after it was
-        published (or not at all); with LATE_OF late of the last RECENT, run alone for a
-        while (:func:`crowded`)."""
+        """Count the operation as late if a helper that was watching for it began it more
+        than LATE_S after it was published, or not before the main thread had done every
+        block; with LATE_OF late of the last
+        RECENT, run alone for a while (:func:`crowded`). (Helpers woken from sleep are not
+        counted: on this machine a thread asleep for long can take milliseconds to run
+        again, with the cores free.)"""
         late = any(epoch != self.epoch or at - published > LATE_S for epoch, at in self.started)
         self.late = self.late[1 - RECENT:] + [late]
         if sum(self.late) >= LATE_OF:
