@@ -10,7 +10,9 @@ OpenBLAS cannot be found (another BLAS, another platform), the two names are bou
 compiled stand-ins that multiply with ``np.dot``.
 
 ``matmul(a, b, out)`` is ``out[...] = a @ b`` for 2-d arrays whose rows or columns are
-contiguous (a C-ordered block, or its transpose ``.T``), ``out``'s rows contiguous.
+contiguous (a C-ordered block, or its transpose ``.T``), ``out``'s rows contiguous; other
+operands raise ``ValueError`` (copying them inside every product, a path compiled with
+each of its signatures, had cost each first run about 8 s of compiling).
 """
 
 import ctypes
@@ -123,9 +125,8 @@ def _matmul(a, b, out):
         trans_a, lda = _operand(a)
         trans_b, ldb = _operand(b)
         trans_c, ldc = _operand(out)
-        if trans_a == 0 or trans_b == 0 or trans_c != NO_TRANS:     # not our layouts: copy
-            out[:] = np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
-            return
-        gemm(ROW_MAJOR, trans_a, trans_b, m, n, k, a.dtype.type(1), _data(a), lda, _data(b), ldb,
-             a.dtype.type(0), _data(out), ldc)
+        one, zero = a.dtype.type(1), a.dtype.type(0)
+        if trans_a == 0 or trans_b == 0 or trans_c != NO_TRANS:
+            raise ValueError("matmul expected operands with rows or columns contiguous")
+        gemm(ROW_MAJOR, trans_a, trans_b, m, n, k, one, _data(a), lda, _data(b), ldb, zero, _data(out), ldc)
     return impl
