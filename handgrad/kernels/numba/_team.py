@@ -126,12 +126,14 @@ class Team:
 
     def _note(self, published):
         """Count the operation as late if a helper that was watching for it began it more
-        than LATE_S after it was published, or not before the main thread had done every
-        block; with LATE_OF late of the last
+        than LATE_S after it was published, or not at all in an operation that lasted
+        longer than that (a small one can end before a helper arrives); with LATE_OF late of the last
         RECENT, run alone for a while (:func:`crowded`). (Helpers woken from sleep are not
         counted: on this machine a thread asleep for long can take milliseconds to run
         again, with the cores free.)"""
-        late = any(epoch != self.epoch or at - published > LATE_S for epoch, at in self.started)
+        ended = time.perf_counter()
+        late = any(at - published > LATE_S if epoch == self.epoch else ended - published > LATE_S
+                   for epoch, at in self.started)
         self.late = self.late[1 - RECENT:] + [late]
         if sum(self.late) >= LATE_OF:
             self.alone_until, self.late = time.perf_counter() + CROWDED_S, []
