@@ -41,6 +41,15 @@ def block_size(count, per_item):
     return max(1, min(count, BLOCK_ELEMENTS // max(1, per_item)))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def largest(blocks):
+    """The size of the largest block of ``blocks`` (int64, ``(count, 2)``), at least 1."""
+    most = 1
+    for i in range(blocks.shape[0]):
+        most = max(most, blocks[i, 1] - blocks[i, 0])
+    return most
+
+
 def bounds(count, size):
     """``[(lo, hi), ...]`` cutting ``range(count)`` into as few blocks of at most ``size``
     items as will do, of sizes as even as possible: 64 rows in blocks of at most 41 are

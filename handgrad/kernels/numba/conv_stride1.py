@@ -11,8 +11,9 @@ forward drops them, backward gives them a zero gradient, so they add nothing to 
 """
 
 import numpy as np
-from numba import njit, uintp
+from numba import uintp
 
+from ._blocks import largest
 from ._gemm import matmul
 from ._jit import kernel
 from ._spin import block_done, claim, finish, publish
@@ -213,14 +214,6 @@ def forward_columns(x, w, bias, k, d, before, xp, t0, t1, cols, yt, y, mask):
                     dst[e] = src[e] + bc
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _largest(blocks):
-    most = 1
-    for i in range(blocks.shape[0]):
-        most = max(most, blocks[i, 1] - blocks[i, 0])
-    return most
-
-
 @kernel
 def forward_driver(ctl, epoch, main, tries, blocks, x, w, bias, k, d, before, padded, Lw, y, mask):
     """:func:`forward_block` over ``blocks`` (rows ``[lo, hi)``) as one thread of a team
@@ -232,7 +225,7 @@ def forward_driver(ctl, epoch, main, tries, blocks, x, w, bias, k, d, before, pa
     i = claim(ctl, epoch, count)
     if i >= 0:
         Ci, Co, CK = x.shape[1], w.shape[0] * w.shape[1], w.shape[0] * w.shape[2]
-        most = _largest(blocks)
+        most = largest(blocks)
         pad = padded != x.shape[2:]
         plane = padded[0] * padded[1] * padded[2]
         cols, yt = np.empty(CK * most * Lw, x.dtype), np.empty(Co * most * Lw, x.dtype)
@@ -294,7 +287,7 @@ def backward_driver(ctl, epoch, main, tries, blocks, grad_y, mask, x, w, k, d, b
     i = claim(ctl, epoch, count)
     if i >= 0:
         Ci, Co, CK = x.shape[1], w.shape[0] * w.shape[1], w.shape[0] * w.shape[2]
-        most = _largest(blocks)
+        most = largest(blocks)
         pad = padded != x.shape[2:]
         plane = padded[0] * padded[1] * padded[2]
         gt, cols = np.empty(Co * most * Lw, x.dtype), np.empty(CK * most * Lw, x.dtype)

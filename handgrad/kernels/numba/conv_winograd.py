@@ -34,6 +34,7 @@ precision relative to the sum of the terms' magnitudes.
 import numpy as np
 from numba import njit
 
+from ._blocks import largest
 from ._gemm import matmul
 from ._jit import kernel
 from ._spin import block_done, claim, finish, publish
@@ -340,9 +341,7 @@ def forward_driver(ctl, epoch, main, tries, blocks, x, U, bias, before, y, mask)
         TH, TW = -(-y.shape[2] // 2), -(-y.shape[3] // 2)
         Hq, Wq = _grid(TH, TW)
         T = TH * TW
-        most = 1
-        for q in range(count):
-            most = max(most, blocks[q, 1] - blocks[q, 0])
+        most = largest(blocks)
         xq = np.empty(most * Ci * Hq * Wq, x.dtype)
         V, M = np.empty(16 * (Ci * most * T + SKEW), x.dtype), np.empty(16 * (Co * most * T + SKEW), x.dtype)
         while i >= 0:
@@ -376,9 +375,7 @@ def backward_driver(ctl, epoch, main, tries, blocks, grad_y, mask, x, U, before,
         TH, TW = -(-grad_y.shape[2] // 2), -(-grad_y.shape[3] // 2)
         Hq, Wq = _grid(TH, TW)
         T = TH * TW
-        most = 1
-        for q in range(count):
-            most = max(most, blocks[q, 1] - blocks[q, 0])
+        most = largest(blocks)
         xq = np.empty(most * Ci * Hq * Wq, x.dtype)
         V, dM = np.empty(16 * (Ci * most * T + SKEW), x.dtype), np.empty(16 * (Co * most * T + SKEW), x.dtype)
         dV = np.empty(16 * (Ci * most * T + SKEW) if input_grad else 0, x.dtype)
