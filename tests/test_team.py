@@ -155,6 +155,7 @@ def test_a_team_kept_off_its_cores_lets_the_main_thread_run_alone_for_a_while(mo
     monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(_team, "LATE_S", -1.0)                   # every helper counts as late
     monkeypatch.setattr(_team, "CROWDED_S", 0.2)
+    monkeypatch.setattr(team, "tries", team.tries * 100)          # helpers awake between these operations
     backend.set_threads(2)
     blocks = [(i, i + 1) for i in range(4)]
     try:

@@ -127,8 +127,8 @@ class Team:
     def _note(self, published):
         """Count the operation as late if a helper that was watching for it began it more
         than LATE_S after it was published, or not at all in an operation that lasted
-        longer than that (a small one can end before a helper arrives); with LATE_OF late of the last
-        RECENT, run alone for a while (:func:`crowded`). (Helpers woken from sleep are not
+        longer than that (a small one can end before a helper arrives); with LATE_OF late
+        of the last RECENT, run alone for a while (:func:`crowded`). (Helpers woken from sleep are not
         counted: on this machine a thread asleep for long can take milliseconds to run
         again, with the cores free.)"""
         ended = time.perf_counter()
