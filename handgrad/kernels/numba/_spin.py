@@ -14,9 +14,9 @@ answers within nanoseconds and gives up (then sleeps) when the next operation is
 coming. The main thread, waiting for its operation's last blocks, offers its CPU to any
 other thread waiting for one (``sched_yield``) every :data:`YIELD_EVERY` loads once it
 has waited :data:`SPIN_FIRST`: on a machine that another process keeps busy, it must not
-hold the core that the helper with the last block needs (the 3-conv net beside one
-``yes`` kept 33% of its speed without this, 58% with it). The loads and stores are atomic (acquire/release): a thread
-that sees an epoch also sees everything the caller wrote before publishing it.
+hold the core that the helper with the last block needs (see also :func:`._team.crowded`).
+The loads and stores are atomic (acquire/release): a thread that sees an epoch also sees
+everything the caller wrote before publishing it.
 """
 
 import ctypes
