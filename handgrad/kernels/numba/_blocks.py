@@ -125,10 +125,15 @@ def row_driver(fn, reports=False):
     return driver
 
 
+def as_rows(blocks):
+    """``blocks`` (``[(lo, hi), ...]``) as an int64 array ``(count, 2)``, a driver's argument."""
+    return np.array(blocks, np.int64).reshape(-1, 2)
+
+
 def run_rows(fn, a, b, c, blocks, work, reports=False):
     """Run the compiled ``fn(a[lo:hi], b[lo:hi], c[lo:hi])`` for every block of ``blocks``
     (:func:`row_driver`, in :func:`threads_for` ``(work)`` threads); the flags it reports."""
-    rows = np.array(blocks, np.int64).reshape(-1, 2)
+    rows = as_rows(blocks)
     flags = np.zeros(len(rows), np.bool_)
     run_driver(row_driver(fn, reports), (rows, flags, a, b, c), len(rows), work)
     return flags

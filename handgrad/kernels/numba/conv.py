@@ -27,7 +27,7 @@ from numba import njit, uintp
 from ...functional.conv import conv_output_shape
 from . import conv_stride1 as stride1
 from . import conv_winograd as winograd
-from ._blocks import block_size, bounds, run_blocks, run_driver, scratch, threads_for
+from ._blocks import as_rows, block_size, bounds, run_blocks, run_driver, scratch, threads_for
 from ._gemm import matmul
 from ._jit import kernel
 from ._sums import run_sum
@@ -191,11 +191,6 @@ def _geometry(x_shape, k, stride, pads, dilation):
     return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
 
 
-def _rows(blocks):
-    """``blocks`` as an int64 array ``(count, 2)`` (a driver's argument)."""
-    return np.array(blocks, np.int64).reshape(-1, 2)
-
-
 #: a sample's positions are split among threads in parts of at least this many
 MIN_POSITIONS_PER_PART = 64
 
@@ -253,7 +248,7 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
     if _winograd(x, w, k3, s3, d3, G, shape3, work):
         U = winograd.weight_transform(w.reshape(Co, Ci, 3, 3))
         blocks = bounds(N, block_size(N, 16 * max(Ci, Co) * math.prod(winograd.tiles(o3))))
-        run_driver(winograd.forward_driver, (_rows(blocks), x3.reshape(shape3[:2] + shape3[3:]), U, bias,
+        run_driver(winograd.forward_driver, (as_rows(blocks), x3.reshape(shape3[:2] + shape3[3:]), U, bias,
                                              p3[1:], y3.reshape((N, Co) + o3[1:]),
                                              m3.reshape((-1, Co) + o3[1:])), len(blocks), work)
     elif not wide:
@@ -264,7 +259,7 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         run_driver(stride1.columns_driver, (parts, edges, x3, wg, bias, k3, d3, p3, padded, y3, m3),
                    N * parts, work)
     else:
-        run_driver(stride1.forward_driver, (_rows(blocks), x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
+        run_driver(stride1.forward_driver, (as_rows(blocks), x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
                    len(blocks), work)
     return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw, U)
 
@@ -310,7 +305,7 @@ def _conv_backward(grad_y, mask, cache, input_grad):
         plane = (N, Ci) + x3.shape[3:]
         dU_parts = np.empty((len(blocks), 16, Co, Ci), grad_y.dtype)
         run_driver(winograd.backward_driver,
-                   (_rows(blocks), g3.reshape((N, Co) + o3[1:]), m3.reshape((-1, Co) + o3[1:]), x3.reshape(plane),
+                   (as_rows(blocks), g3.reshape((N, Co) + o3[1:]), m3.reshape((-1, Co) + o3[1:]), x3.reshape(plane),
                     U, p3[1:], dU_parts, db_parts, dx3.reshape(plane if input_grad else (0, Ci) + plane[2:]),
                     input_grad), len(blocks), work)
         dw = np.ascontiguousarray(winograd.weight_gradient(dU_parts.sum(axis=0))).reshape(w_shape)
@@ -318,7 +313,7 @@ def _conv_backward(grad_y, mask, cache, input_grad):
     if padded is None:
         run_blocks(block, blocks, work)
     else:
-        run_driver(stride1.backward_driver, (_rows(blocks), g3, m3, x3, wg, k3, d3, p3, padded, Lw,
+        run_driver(stride1.backward_driver, (as_rows(blocks), g3, m3, x3, wg, k3, d3, p3, padded, Lw,
                                              dwt_parts, db_parts, dx3, input_grad), len(blocks), work)
     dw = np.ascontiguousarray(dwt_parts.sum(axis=0).transpose(0, 2, 1)).reshape(w_shape)
     db = db_parts.sum(axis=0) if has_bias else None
