@@ -303,12 +303,12 @@ def _conv_backward(grad_y, mask, cache, input_grad):
     if U is not None:
         N, Ci = x3.shape[:2]
         plane = (N, Ci) + x3.shape[3:]
-        dU_parts = np.empty((len(blocks), 16, Co, Ci), grad_y.dtype)
+        dU_parts = winograd.skewed((len(blocks),), (Co, Ci), grad_y.dtype)
         run_driver(winograd.backward_driver,
                    (as_rows(blocks), g3.reshape((N, Co) + o3[1:]), m3.reshape((-1, Co) + o3[1:]), x3.reshape(plane),
                     U, p3[1:], dU_parts, db_parts, dx3.reshape(plane if input_grad else (0, Ci) + plane[2:]),
                     input_grad), len(blocks), work)
-        dw = np.ascontiguousarray(winograd.weight_gradient(dU_parts.sum(axis=0))).reshape(w_shape)
+        dw = winograd.weight_gradient(dU_parts, (Co, Ci)).reshape(w_shape)
         return dx, dw, db_parts.sum(axis=0) if has_bias else None
     if padded is None:
         run_blocks(block, blocks, work)
