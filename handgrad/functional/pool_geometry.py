@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._memo import remembered
 from .sizes import ntuple, output_size, parse_padding
 
 
@@ -51,8 +52,10 @@ def pool_args(d, kernel_size, stride, padding, owner):
     return kernel, stride, pads
 
 
+@remembered
 def pool_geometry(in_size, kernel, stride, pads, ceil_mode):
-    """The :class:`PoolGeometry` of validated arguments for spatial input size ``in_size``."""
+    """The :class:`PoolGeometry` of validated arguments for spatial input size ``in_size``
+    (remembered: layers ask for it with every batch)."""
     out = tuple(output_size(n, k, s, p, 1, ceil_mode) for n, k, s, p in zip(in_size, kernel, stride, pads))
     return PoolGeometry(tuple(in_size), kernel, stride, pads, out)
 

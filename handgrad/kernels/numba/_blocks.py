@@ -126,7 +126,10 @@ def row_driver(fn, reports=False):
 
 
 def as_rows(blocks):
-    """``blocks`` (``[(lo, hi), ...]``) as an int64 array ``(count, 2)``, a driver's argument."""
+    """``blocks`` (``[(lo, hi), ...]``) as an int64 array ``(count, 2)``, a driver's argument
+    (an array already is one)."""
+    if isinstance(blocks, np.ndarray):
+        return blocks
     return np.array(blocks, np.int64).reshape(-1, 2)
 
 

@@ -20,10 +20,12 @@ block order. Convolutions whose strides are all 1 (most) use the kernels of
 """
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 from numba import njit, uintp
 
+from ..._memo import remembered
 from ...functional.conv import conv_output_shape
 from . import conv_stride1 as stride1
 from . import conv_winograd as winograd
@@ -183,12 +185,37 @@ def _backward_block(grad_y, mask, x, w, k, s, d, p, o, gt, cols, dcols, dwt, db,
         fold(dcols, k, s, d, p, o, dx)
 
 
-def _geometry(x_shape, k, stride, pads, dilation):
+#: input channels from which a 3x3 convolution (stride 1, one group, a 2-d image) goes
+#: through :mod:`.conv_winograd`: with fewer, its transforms cost more than the products
+#: they save (the 3-conv net's first layer, 1 -> 16 channels: 0.45 ms forward unfolded,
+#: 0.86 ms by Winograd, AMD EPYC)
+WINOGRAD_MIN_CHANNELS = 8
+
+
+@remembered
+def _plan(x_shape, w_shape, stride, pads, dilation, groups):
+    """What a convolution derives from its shapes alone, computed once per shape and
+    hyperparameters (at batch 1 this had cost a third of the third convolution of the
+    3-conv net): output sizes, 3-d geometry, the padded grid of a stride-1 convolution,
+    the blocks of samples (of the unfolded and the Winograd path, as lists and as a driver's
+    rows) and the estimated work."""
+    N, Ci = x_shape[:2]
+    Co, k = w_shape[0], w_shape[2:]
     out = conv_output_shape(x_shape[2:], k, stride, pads, dilation)
     shape3, k3, s3, d3, p3, o3 = as_3d(x_shape, k, stride, dilation, pads, out)
-    p3 = tuple(p0 for p0, _ in p3)
     # plain tuples: passed by value, so the compiler keeps them in registers (arrays could alias)
-    return out, shape3, tuple(k3), tuple(s3), tuple(d3), p3, tuple(o3)
+    geometry = (tuple(k3), tuple(s3), tuple(d3), tuple(p0 for p0, _ in p3), tuple(o3))
+    k3, s3, d3, p3, o3 = geometry
+    CK, OUT = Ci * math.prod(k), math.prod(out)
+    wide = all(v == 1 for v in s3)
+    padded, Lw = stride1.grid_shapes(k3, d3, o3) if wide else (None, OUT)
+    blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
+    tiled = (winograd.applies(k3, s3, d3, groups, shape3[2]) and Ci >= WINOGRAD_MIN_CHANNELS)
+    wblocks = bounds(N, block_size(N, 16 * max(Ci, Co) * math.prod(winograd.tiles(o3)))) if tiled else None
+    return SimpleNamespace(out=out, shape3=tuple(shape3), geometry=geometry, CK=CK, OUT=OUT, wide=wide,
+                           padded=padded, Lw=Lw, blocks=blocks, rows=as_rows(blocks), tiled=tiled,
+                           wblocks=wblocks, wrows=as_rows(wblocks) if tiled else None,
+                           work=N * OUT * (CK + Co))                  # ~1 ns each
 
 
 #: a sample's positions are split among threads in parts of at least this many
@@ -222,18 +249,18 @@ def conv_relu_backward(grad_y, mask, cache, input_grad=True):
 def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
     """``(y, mask, cache)``; ``mask`` (``y > 0``) is an empty array without ``relu``."""
     N, Ci = x.shape[:2]
-    Co, k, G = w.shape[0], w.shape[2:], groups
-    out, shape3, k3, s3, d3, p3, o3 = _geometry(x.shape, k, stride, pads, dilation)
-    CK, OUT = Ci * math.prod(k), math.prod(out)
-    x3 = np.ascontiguousarray(x).reshape(shape3)
+    Co, G = w.shape[0], groups
+    plan = _plan(x.shape, w.shape, stride, pads, dilation, groups)
+    k3, s3, d3, p3, o3 = plan.geometry
+    CK, OUT, Lw, padded, work = plan.CK, plan.OUT, plan.Lw, plan.padded, plan.work
+    x3 = np.ascontiguousarray(x).reshape(plan.shape3)
     wg = np.ascontiguousarray(w).reshape(G, Co // G, CK // G)
-    y = np.empty((N, Co) + out, x.dtype)
+    y = np.empty((N, Co) + plan.out, x.dtype)
     y3 = y.reshape((N, Co) + o3)
-    mask = np.empty(y.shape if relu else (0, Co) + out, np.bool_)     # size 0: no ReLU
+    mask = np.empty(y.shape if relu else (0, Co) + plan.out, np.bool_)     # size 0: no ReLU
     m3 = mask.reshape((-1, Co) + o3)
     bias = b if b is not None else np.zeros(Co, x.dtype)
-    wide = all(v == 1 for v in s3)
-    padded, Lw = stride1.grid_shapes(k3, d3, o3) if wide else (None, OUT)
+    blocks = plan.blocks
 
     def block(i, lo, hi):
         n = hi - lo
@@ -242,16 +269,16 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt,
                        y3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT))
 
-    blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
-    work = N * OUT * (CK + Co)                                        # ~1 ns each
     U = None
-    if _winograd(x, w, k3, s3, d3, G, shape3, work):
+    if plan.tiled and x.dtype == w.dtype and x.dtype in (np.float32, np.float64) and N >= threads_for(work):
+        # Winograd (:data:`WINOGRAD_MIN_CHANNELS`): a block of samples for every thread
+        # (one image is split by positions instead)
         U = winograd.weight_transform(w.reshape(Co, Ci, 3, 3))
-        blocks = bounds(N, block_size(N, 16 * max(Ci, Co) * math.prod(winograd.tiles(o3))))
-        run_driver(winograd.forward_driver, (as_rows(blocks), x3.reshape(shape3[:2] + shape3[3:]), U, bias,
-                                             p3[1:], y3.reshape((N, Co) + o3[1:]),
+        blocks = plan.wblocks
+        run_driver(winograd.forward_driver, (plan.wrows, x3.reshape(plan.shape3[:2] + plan.shape3[3:]), U,
+                                             bias, p3[1:], y3.reshape((N, Co) + o3[1:]),
                                              m3.reshape((-1, Co) + o3[1:])), len(blocks), work)
-    elif not wide:
+    elif not plan.wide:
         run_blocks(block, blocks, work)
     elif N < threads_for(work) <= N * Lw // MIN_POSITIONS_PER_PART:  # too few samples to share
         parts = -(-threads_for(work) // N)
@@ -259,23 +286,9 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         run_driver(stride1.columns_driver, (parts, edges, x3, wg, bias, k3, d3, p3, padded, y3, m3),
                    N * parts, work)
     else:
-        run_driver(stride1.forward_driver, (as_rows(blocks), x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
+        run_driver(stride1.forward_driver, (plan.rows, x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
                    len(blocks), work)
-    return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, (k3, s3, d3, p3, o3), padded, Lw, U)
-
-
-#: input channels from which a 3x3 convolution goes through :mod:`.conv_winograd`: with
-#: fewer, its transforms cost more than the products they save (the 3-conv net's first
-#: layer, 1 -> 16 channels: 0.45 ms forward unfolded, 0.86 ms by Winograd, AMD EPYC)
-WINOGRAD_MIN_CHANNELS = 8
-
-
-def _winograd(x, w, k3, s3, d3, groups, shape3, work):
-    """Whether :mod:`.conv_winograd` computes this convolution: a 3x3 window, stride 1, one
-    group, a 2-d image, enough input channels, one floating dtype, and a batch with a block
-    of samples for every thread (one image is split by positions instead)."""
-    return (winograd.applies(k3, s3, d3, groups, shape3[2]) and shape3[1] >= WINOGRAD_MIN_CHANNELS
-            and x.dtype == w.dtype and x.dtype in (np.float32, np.float64) and shape3[0] >= threads_for(work))
+    return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, plan.geometry, padded, Lw, U)
 
 
 def _conv_backward(grad_y, mask, cache, input_grad):

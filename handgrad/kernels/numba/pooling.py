@@ -13,8 +13,9 @@ import math
 import numpy as np
 from numba import njit
 
+from ..._memo import remembered
 from ...functional.pool_geometry import avg_divisor
-from ._blocks import block_size, bounds, run_blocks, run_rows
+from ._blocks import as_rows, block_size, bounds, run_blocks, run_rows
 from ._jit import kernel
 from ._spatial import as_3d
 
@@ -247,25 +248,35 @@ def _by_planes(fn, planes, per_plane, work):
     run_blocks(lambda i, lo, hi: fn(lo, hi), bounds(planes, block_size(planes, per_plane)), work)
 
 
-def max_pool_forward(x, geom):
-    """As :func:`handgrad.functional.pooling.max_pool_forward` (the cache differs)."""
-    planes, k, s, p, out3 = _planes(x.shape, geom)
-    y = np.empty(x.shape[:2] + geom.out, x.dtype)
-    arg = np.empty(y.shape, np.int32 if math.prod(planes[1:]) < 2**31 else np.int64)
-    xq, yq, aq = np.ascontiguousarray(x).reshape(planes), y.reshape((planes[0],) + out3), \
-        arg.reshape((planes[0],) + out3)
+@remembered
+def _max_plan(x_shape, geom):
+    """What :func:`max_pool_forward` derives from the shapes alone (computed once per input
+    shape and geometry: at batch 1 this had cost as much as the pooling itself): the plane
+    shape, the 3-d geometry, the kernel, the blocks (as a list and as a driver's rows), the
+    estimated work and the dtype of the argmax."""
+    planes, k, s, p, out3 = _planes(x_shape, geom)
     fast = _max_forward(k, s, p) if (k, s, p) in COMMON else None
     inside = all(o and (o - 1) * st + kk <= n for o, st, kk, n in zip(out3, s, k, planes[1:]))
     if fast is not None and p == (0, 0, 0) and planes[1] == 1 and inside:
         fast = _max_forward_inside(k, s)                  # no border at all: faster still
-
     blocks = bounds(planes[0], block_size(planes[0], math.prod(planes[1:])))
-    work = y.size * math.prod(k) * 4 // 5                              # ~0.8 ns per window tap
+    rows = as_rows(blocks)
+    work = planes[0] * math.prod(out3) * math.prod(k) * 4 // 5         # ~0.8 ns per window tap
+    arg_dtype = np.int32 if math.prod(planes[1:]) < 2**31 else np.int64
+    return planes, k, s, p, (planes[0],) + out3, fast, blocks, rows, work, arg_dtype
+
+
+def max_pool_forward(x, geom):
+    """As :func:`handgrad.functional.pooling.max_pool_forward` (the cache differs)."""
+    planes, k, s, p, yq_shape, fast, blocks, rows, work, arg_dtype = _max_plan(x.shape, geom)
+    y = np.empty(x.shape[:2] + geom.out, x.dtype)
+    arg = np.empty(y.shape, arg_dtype)
+    xq, yq, aq = np.ascontiguousarray(x).reshape(planes), y.reshape(yq_shape), arg.reshape(yq_shape)
     if fast is None:
         run_blocks(lambda i, lo, hi: _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi]),
                    blocks, work)
     else:
-        for i in np.flatnonzero(run_rows(fast, xq, yq, aq, blocks, work, reports=True)):
+        for i in np.flatnonzero(run_rows(fast, xq, yq, aq, rows, work, reports=True)):
             lo, hi = blocks[i]                                    # NaN seen: the exact kernel
             _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi])
     return y, (arg, x.shape)
