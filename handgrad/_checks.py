@@ -47,7 +47,7 @@ def check_array(x, owner):
     """Require a NumPy floating array (no silent conversion of lists or ints)."""
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{owner} expected a NumPy array, got {type(x).__name__}")
-    if not np.issubdtype(x.dtype, np.floating):
+    if x.dtype.kind != "f":                             # np.floating (np.issubdtype: 10x slower)
         raise TypeError(
             f"{owner} expected a floating-point array, got dtype {x.dtype}; "
             f"convert with x.astype(np.float32) (and scale images to [0, 1])"

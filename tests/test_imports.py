@@ -19,7 +19,7 @@ PACKAGE = "handgrad"
 #: the layering, bottom first: a unit may import its own modules and units of lower levels
 LEVELS = [
     ("handgrad._checks", "handgrad._files", "handgrad._blas",          # validation, files, BLAS threads,
-     "handgrad._threads", "handgrad._memory",                          # threads per operation, malloc,
+     "handgrad._threads", "handgrad._memory", "handgrad._memo",       # threads per operation, malloc,
      "handgrad._shards"),                                              # shards of a batch (DataParallel, MPI)
     ("handgrad.parameter", "handgrad.data"),
     ("handgrad.summary", "handgrad.gradcheck",                         # need only the layer contract

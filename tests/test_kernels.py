@@ -178,6 +178,46 @@ def test_winograd_conv_relu_equals_reference(name, dtype, cfg, seed, input_grad,
 @pytest.mark.parametrize("name", COMPILED)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
 @settings(max_examples=30, deadline=None)
+@given(cfg=winograd_configs(), seed=st.integers(0, 2**16), threads=st.integers(2, 5),
+       samples=st.integers(1, 4), relu=st.booleans(), input_grad=st.booleans())
+def test_winograd_bands_equal_reference(name, dtype, cfg, seed, threads, samples, relu, input_grad):
+    """Fewer samples than threads through Winograd (inference on one image): each image's
+    tile rows are cut into bands, one per thread (conv_winograd.band_driver); the backward
+    after it too."""
+    from handgrad import _threads
+    from handgrad.kernels.numba import _blocks, _team
+    before = _blocks.PARALLEL_MIN_WORK, _team.LATE_S
+    _blocks.PARALLEL_MIN_WORK, _team.LATE_S = 0, float("inf")
+    _team.team(threads).alone_until = 0.0
+    _threads.set_threads(threads)
+    try:
+        cfg = dict(cfg, shape=(min(samples, threads - 1),) + cfg["shape"][1:])
+        x, w, b, args = conv_case(cfg, dtype, np.random.default_rng(seed))
+        ops = backend.ops(name)
+        y_ref, mask_ref, cache_ref = reference.conv_relu_forward(x, w, b, *args)
+        if relu:
+            y, mask, cache = ops.conv_relu_forward(x, w, b, *args)
+            np.testing.assert_array_equal(mask, y > 0)
+        else:
+            (y, cache), (y_ref, cache_ref) = ops.conv_forward(x, w, b, *args), reference.conv_forward(x, w, b, *args)
+        close(y, y_ref, dtype)
+        assert cache[-1] is not None                              # Winograd's weights: its path ran
+        g = np.random.default_rng(seed + 1).standard_normal(y.shape).astype(dtype)
+        got, want = ((ops.conv_relu_backward(g, mask_ref, cache, input_grad),
+                      reference.conv_relu_backward(g, mask_ref, cache_ref, input_grad)) if relu else
+                     (ops.conv_backward(g, cache, input_grad), reference.conv_backward(g, cache_ref, input_grad)))
+        for a, e, scale in zip(got, want, gradient_scales(g, x, w, b, args, input_grad)):
+            assert (a is None) == (e is None)
+            if e is not None:
+                close(a, e, dtype, scale)
+    finally:
+        _blocks.PARALLEL_MIN_WORK, _team.LATE_S = before
+        _threads.set_threads(None)
+
+
+@pytest.mark.parametrize("name", COMPILED)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+@settings(max_examples=30, deadline=None)
 @given(cfg=conv_configs(), seed=st.integers(0, 2**16), threads=st.integers(2, 5))
 def test_few_samples_split_by_positions_equal_reference(name, dtype, cfg, seed, threads):
     """Fewer samples than threads (inference on one image): the compiled backend splits each

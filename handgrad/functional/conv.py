@@ -23,12 +23,15 @@ import math
 
 import numpy as np
 
+from .._memo import remembered
 from .sizes import output_size
 from .windows import add_windows, pad, unpad, window_view
 
 
+@remembered
 def conv_output_shape(spatial, kernel_size, stride, pads, dilation):
-    """Output spatial sizes ``O`` for input spatial sizes ``spatial`` (all per-dimension tuples)."""
+    """Output spatial sizes ``O`` for input spatial sizes ``spatial`` (all per-dimension
+    tuples; remembered: layers ask for them with every batch)."""
     return tuple(output_size(n, k, s, p, d) for n, k, s, p, d in
                  zip(spatial, kernel_size, stride, pads, dilation))
 

@@ -26,7 +26,7 @@ from numba import njit
 from ..._threads import may_split, threads
 from ._jit import kernel
 from ._spin import block_done, claim, finish, publish
-from ._team import crowded, python_driver, run_alone, team
+from ._team import crowded, python_driver, run_alone, team, watching
 
 #: elements of one block's largest intermediate array (512 KiB of float32: with the
 #: block's other intermediates it stays in a 1 MiB L2 cache)
@@ -34,11 +34,14 @@ BLOCK_ELEMENTS = 1 << 17
 #: an operation splits over threads only when its serial work is estimated at this many
 #: nanoseconds or more (0.15 ms)
 PARALLEL_MIN_WORK = 150_000
+#: ... or at a third of that while the team's helpers are watching for the next operation
+#: (:mod:`._team`): they start it within a microsecond, where one asleep takes 25 us or more
+WATCHED_DIVISOR = 3
 
-def block_size(count, per_item):
-    """Items per block: as many as keep ``per_item * items`` within ``BLOCK_ELEMENTS``
-    (at least one)."""
-    return max(1, min(count, BLOCK_ELEMENTS // max(1, per_item)))
+def block_size(count, per_item, elements=None):
+    """Items per block: as many as keep ``per_item * items`` within ``elements`` (default
+    ``BLOCK_ELEMENTS``; at least one)."""
+    return max(1, min(count, (elements or BLOCK_ELEMENTS) // max(1, per_item)))
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -64,18 +67,21 @@ def bounds(count, size):
 def threads_for(work):
     """The threads an operation with ``work`` (its estimated serial time in nanoseconds, from
     the per-operation rates measured on a 2-core AMD EPYC) may use here: 1 below
-    ``PARALLEL_MIN_WORK``, where operations stay on their thread (:mod:`handgrad._threads`),
-    or while other processes keep the team's cores busy (:func:`._team.crowded`)."""
-    if work < PARALLEL_MIN_WORK or not may_split():
+    ``PARALLEL_MIN_WORK`` (a third of it while the helpers are awake: :func:`._team.watching`),
+    where operations stay on their thread (:mod:`handgrad._threads`), or while other
+    processes keep the team's cores busy (:func:`._team.crowded`)."""
+    if work < PARALLEL_MIN_WORK // WATCHED_DIVISOR or not may_split():
         return 1
     n = threads()
-    return 1 if n > 1 and crowded(n) else n
+    if n == 1 or (work < PARALLEL_MIN_WORK and not watching(n)):
+        return 1
+    return 1 if crowded(n) else n
 
 
 def run_blocks(fn, blocks, work):
     """Call ``fn(i, lo, hi)`` (Python) for every block ``i`` of ``blocks``, in
     :func:`threads_for` ``(work)`` threads."""
-    n = min(threads_for(work), len(blocks))
+    n = min(threads_for(work) if work >= PARALLEL_MIN_WORK else 1, len(blocks))   # Python: the lock
     if n <= 1:
         for i, (lo, hi) in enumerate(blocks):
             fn(i, lo, hi)
@@ -136,6 +142,10 @@ def as_rows(blocks):
 def run_rows(fn, a, b, c, blocks, work, reports=False):
     """Run the compiled ``fn(a[lo:hi], b[lo:hi], c[lo:hi])`` for every block of ``blocks``
     (:func:`row_driver`, in :func:`threads_for` ``(work)`` threads); the flags it reports."""
+    if len(blocks) == 1:                          # one block: no driver (at batch 1, most)
+        (lo, hi), = blocks
+        flag = fn(a[lo:hi], b[lo:hi], c[lo:hi])
+        return np.array([bool(flag) if reports else False])
     rows = as_rows(blocks)
     flags = np.zeros(len(rows), np.bool_)
     run_driver(row_driver(fn, reports), (rows, flags, a, b, c), len(rows), work)

@@ -160,6 +160,13 @@ def crowded(threads):
     return team is not None and time.perf_counter() < team.alone_until
 
 
+def watching(threads):
+    """Whether the helpers of the team of ``threads`` are all awake (watching for the next
+    operation or working), so that an operation may split for less work."""
+    team = _teams.get(threads)
+    return team is not None and team.sleepers == 0
+
+
 def run_alone(driver, args):
     """Run ``driver`` on this thread only (its own ``ctl``, which no helper watches)."""
     driver(np.zeros(_spin.CTL_SIZE, np.int64), 1, True, 0, *args)

@@ -27,6 +27,7 @@ from numba import njit, uintp
 
 from ..._memo import remembered
 from ...functional.conv import conv_output_shape
+from . import _blocks
 from . import conv_stride1 as stride1
 from . import conv_winograd as winograd
 from ._blocks import as_rows, block_size, bounds, run_blocks, run_driver, scratch, threads_for
@@ -193,12 +194,13 @@ WINOGRAD_MIN_CHANNELS = 8
 
 
 @remembered
-def _plan(x_shape, w_shape, stride, pads, dilation, groups):
+def _plan(x_shape, w_shape, stride, pads, dilation, groups, elements):
     """What a convolution derives from its shapes alone, computed once per shape and
     hyperparameters (at batch 1 this had cost a third of the third convolution of the
     3-conv net): output sizes, 3-d geometry, the padded grid of a stride-1 convolution,
     the blocks of samples (of the unfolded and the Winograd path, as lists and as a driver's
-    rows) and the estimated work."""
+    rows; blocks of at most ``elements``, :data:`._blocks.BLOCK_ELEMENTS`) and the estimated
+    work."""
     N, Ci = x_shape[:2]
     Co, k = w_shape[0], w_shape[2:]
     out = conv_output_shape(x_shape[2:], k, stride, pads, dilation)
@@ -209,9 +211,9 @@ def _plan(x_shape, w_shape, stride, pads, dilation, groups):
     CK, OUT = Ci * math.prod(k), math.prod(out)
     wide = all(v == 1 for v in s3)
     padded, Lw = stride1.grid_shapes(k3, d3, o3) if wide else (None, OUT)
-    blocks = bounds(N, block_size(N, max(CK, Co) * Lw))
+    blocks = bounds(N, block_size(N, max(CK, Co) * Lw, elements))
     tiled = (winograd.applies(k3, s3, d3, groups, shape3[2]) and Ci >= WINOGRAD_MIN_CHANNELS)
-    wblocks = bounds(N, block_size(N, 16 * max(Ci, Co) * math.prod(winograd.tiles(o3)))) if tiled else None
+    wblocks = bounds(N, block_size(N, 16 * max(Ci, Co) * math.prod(winograd.tiles(o3)), elements)) if tiled else None
     return SimpleNamespace(out=out, shape3=tuple(shape3), geometry=geometry, CK=CK, OUT=OUT, wide=wide,
                            padded=padded, Lw=Lw, blocks=blocks, rows=as_rows(blocks), tiled=tiled,
                            wblocks=wblocks, wrows=as_rows(wblocks) if tiled else None,
@@ -250,7 +252,7 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
     """``(y, mask, cache)``; ``mask`` (``y > 0``) is an empty array without ``relu``."""
     N, Ci = x.shape[:2]
     Co, G = w.shape[0], groups
-    plan = _plan(x.shape, w.shape, stride, pads, dilation, groups)
+    plan = _plan(x.shape, w.shape, stride, pads, dilation, groups, _blocks.BLOCK_ELEMENTS)
     k3, s3, d3, p3, o3 = plan.geometry
     CK, OUT, Lw, padded, work = plan.CK, plan.OUT, plan.Lw, plan.padded, plan.work
     x3 = np.ascontiguousarray(x).reshape(plan.shape3)
@@ -269,19 +271,25 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         _forward_block(x3[lo:hi], wg, bias, k3, s3, d3, p3, o3, cols, yt,
                        y3[lo:hi].reshape(n, Co, OUT), m3[lo:hi].reshape(-1, Co, OUT))
 
-    U = None
-    if plan.tiled and x.dtype == w.dtype and x.dtype in (np.float32, np.float64) and N >= threads_for(work):
-        # Winograd (:data:`WINOGRAD_MIN_CHANNELS`): a block of samples for every thread
-        # (one image is split by positions instead)
+    U, threads = None, threads_for(work)
+    if plan.tiled and x.dtype == w.dtype and x.dtype in (np.float32, np.float64):
+        # Winograd (:data:`WINOGRAD_MIN_CHANNELS`): blocks of samples, or with fewer samples
+        # than threads, bands of each image's tile rows
         U = winograd.weight_transform(w.reshape(Co, Ci, 3, 3))
         blocks = plan.wblocks
-        run_driver(winograd.forward_driver, (plan.wrows, x3.reshape(plan.shape3[:2] + plan.shape3[3:]), U,
-                                             bias, p3[1:], y3.reshape((N, Co) + o3[1:]),
-                                             m3.reshape((-1, Co) + o3[1:])), len(blocks), work)
+        args = (x3.reshape(plan.shape3[:2] + plan.shape3[3:]), U, bias, p3[1:], y3.reshape((N, Co) + o3[1:]),
+                m3.reshape((-1, Co) + o3[1:]))
+        TH = winograd.tiles(o3)[0]
+        parts = min(-(-threads // N), TH)
+        if N >= threads or parts < 2:
+            run_driver(winograd.forward_driver, (plan.wrows,) + args, len(blocks), work)
+        else:
+            edges = np.array([TH * q // parts for q in range(parts + 1)])
+            run_driver(winograd.band_driver, (parts, edges) + args, N * parts, work)
     elif not plan.wide:
         run_blocks(block, blocks, work)
-    elif N < threads_for(work) <= N * Lw // MIN_POSITIONS_PER_PART:  # too few samples to share
-        parts = -(-threads_for(work) // N)
+    elif N < threads <= N * Lw // MIN_POSITIONS_PER_PART:        # too few samples to share
+        parts = -(-threads // N)
         edges = np.array([Lw * q // parts for q in range(parts + 1)])
         run_driver(stride1.columns_driver, (parts, edges, x3, wg, bias, k3, d3, p3, padded, y3, m3),
                    N * parts, work)

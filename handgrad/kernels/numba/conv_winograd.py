@@ -139,6 +139,54 @@ def forward_driver(ctl, epoch, main, tries, blocks, x, U, bias, before, y, mask)
 
 
 @kernel
+def band_driver(ctl, epoch, main, tries, parts, edges, x, U, bias, before, y, mask):
+    """The forward pass of part ``i`` of each sample's tile rows (sample ``i // parts``, tile
+    rows ``[edges[i % parts], edges[i % parts + 1])``) as one thread of a team: a batch of
+    fewer samples than threads (one image) is split into bands of its image. A band is the
+    same computation on the rows of the padded grid under its tiles (two more than its
+    outputs); its outputs go through a buffer of the band's own into ``y``."""
+    if main:
+        publish(ctl, epoch)
+    count = x.shape[0] * parts
+    i = claim(ctl, epoch, count)
+    if i >= 0:
+        Ci, Co, O1, O2 = x.shape[1], y.shape[1], y.shape[2], y.shape[3]
+        TW = -(-O2 // 2)
+        Wq = 2 * TW + 2
+        most = 1
+        for q in range(parts):
+            most = max(most, edges[q + 1] - edges[q])
+        xq = np.empty(Ci * (2 * most + 2) * Wq, x.dtype)
+        V, M = np.empty(16 * (Ci * most * TW + SKEW), x.dtype), np.empty(16 * (Co * most * TW + SKEW), x.dtype)
+        yb, mb = np.empty(Co * 2 * most * O2, y.dtype), np.empty(Co * 2 * most * O2 if mask.size else 0, np.bool_)
+        while i >= 0:
+            n, t0, t1 = i // parts, edges[i % parts], edges[i % parts + 1]
+            TB, L = t1 - t0, (t1 - t0) * TW
+            rows = min(2 * t1, O1) - 2 * t0                      # the band's output rows
+            xb = xq[:Ci * (2 * TB + 2) * Wq].reshape((1, Ci, 2 * TB + 2, Wq))
+            Vb, Mb = planes(V, Ci, L), planes(M, Co, L)
+            pad_tiles(x[n:n + 1], (before[0] - 2 * t0, before[1]), xb)
+            input_transform(xb, TB, TW, Vb)
+            for xi in range(16):
+                matmul(plane(U, xi, Co, Ci), plane(Vb, xi, Ci, L), plane(Mb, xi, Co, L))
+            ybb = yb[:Co * rows * O2].reshape((1, Co, rows, O2))
+            mbb = mb[:Co * rows * O2].reshape((1, Co, rows, O2)) if mask.size else mb.reshape((0, Co, rows, O2))
+            output_transform(Mb, bias, TB, TW, ybb, mbb)
+            for o in range(Co):
+                for r in range(rows):
+                    dst, src = y[n, o, 2 * t0 + r], ybb[0, o, r]
+                    for j in range(O2):
+                        dst[j] = src[j]
+                    if mask.size:
+                        mdst, msrc = mask[n, o, 2 * t0 + r], mbb[0, o, r]
+                        for j in range(O2):
+                            mdst[j] = msrc[j]
+            block_done(ctl)
+            i = claim(ctl, epoch, count)
+    return finish(ctl, epoch, main, count, tries)
+
+
+@kernel
 def backward_driver(ctl, epoch, main, tries, blocks, grad_y, mask, x, U, before, dU_parts, db_parts, dx,
                     input_grad):
     """The backward pass over ``blocks`` as one thread of a team: block ``i``'s share of

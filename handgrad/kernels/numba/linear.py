@@ -11,7 +11,10 @@ rows, ``dX``'s columns.
 
 import numpy as np
 
-from ._blocks import bounds, run_blocks, threads_for
+from ._blocks import bounds, run_blocks, run_driver, threads_for
+from ._gemm import matmul
+from ._jit import kernel
+from ._spin import block_done, claim, finish, publish
 
 
 def _row_blocks(M):
@@ -32,10 +35,39 @@ def _feature_blocks(n, work):
     return bounds(n, -(-n // threads_for(work)))
 
 
+@kernel
+def feature_driver(ctl, epoch, main, tries, edges, x, w, bias, y):
+    """``y[:, lo:hi] = x @ w[lo:hi].T + bias[lo:hi]`` for part ``i`` of the output features
+    (``lo, hi = edges[i], edges[i + 1]``), as one thread of a team (:mod:`._team`): one
+    image's dense layer on every core, without Python's lock between the parts."""
+    if main:
+        publish(ctl, epoch)
+    count = edges.shape[0] - 1
+    i = claim(ctl, epoch, count)
+    while i >= 0:
+        lo, hi = edges[i], edges[i + 1]
+        matmul(x, w[lo:hi].T, y[:, lo:hi])
+        for r in range(x.shape[0]):
+            row = y[r]
+            for j in range(lo, hi):
+                row[j] += bias[j]
+        block_done(ctl)
+        i = claim(ctl, epoch, count)
+    return finish(ctl, epoch, main, count, tries)
+
+
 def linear_forward(x, w, b):
     """As :func:`handgrad.functional.linear.linear_forward`."""
     M, work = x.shape[0], x.shape[0] * w.size // 20             # ~0.05 ns per multiply-add
     y = np.empty((M, w.shape[0]), np.result_type(x, w))
+    threads = threads_for(work)
+    if M < threads and x.dtype == w.dtype and x.dtype in (np.float32, np.float64) and w.shape[0] >= threads:
+        # one image: the features in one part per thread, compiled (the Keras CNN's
+        # 9216 -> 128 layer at batch 1: 67 us on one thread, 38 on two, AMD EPYC)
+        edges = np.array([w.shape[0] * q // threads for q in range(threads + 1)])
+        bias = b if b is not None else np.zeros(w.shape[0], w.dtype)
+        run_driver(feature_driver, (edges, np.ascontiguousarray(x), w, bias, y), threads, work)
+        return y
     if _by_features(x, work):
         def block(i, lo, hi):                              # output features lo..hi
             np.matmul(x, w[lo:hi].T, out=y[:, lo:hi])

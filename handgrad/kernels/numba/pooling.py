@@ -15,6 +15,7 @@ from numba import njit
 
 from ..._memo import remembered
 from ...functional.pool_geometry import avg_divisor
+from . import _blocks
 from ._blocks import as_rows, block_size, bounds, run_blocks, run_rows
 from ._jit import kernel
 from ._spatial import as_3d
@@ -249,17 +250,18 @@ def _by_planes(fn, planes, per_plane, work):
 
 
 @remembered
-def _max_plan(x_shape, geom):
+def _max_plan(x_shape, geom, elements):
     """What :func:`max_pool_forward` derives from the shapes alone (computed once per input
     shape and geometry: at batch 1 this had cost as much as the pooling itself): the plane
     shape, the 3-d geometry, the kernel, the blocks (as a list and as a driver's rows), the
-    estimated work and the dtype of the argmax."""
+    estimated work and the dtype of the argmax (blocks of at most ``elements``,
+    :data:`._blocks.BLOCK_ELEMENTS`)."""
     planes, k, s, p, out3 = _planes(x_shape, geom)
     fast = _max_forward(k, s, p) if (k, s, p) in COMMON else None
     inside = all(o and (o - 1) * st + kk <= n for o, st, kk, n in zip(out3, s, k, planes[1:]))
     if fast is not None and p == (0, 0, 0) and planes[1] == 1 and inside:
         fast = _max_forward_inside(k, s)                  # no border at all: faster still
-    blocks = bounds(planes[0], block_size(planes[0], math.prod(planes[1:])))
+    blocks = bounds(planes[0], block_size(planes[0], math.prod(planes[1:]), elements))
     rows = as_rows(blocks)
     work = planes[0] * math.prod(out3) * math.prod(k) * 4 // 5         # ~0.8 ns per window tap
     arg_dtype = np.int32 if math.prod(planes[1:]) < 2**31 else np.int64
@@ -268,7 +270,7 @@ def _max_plan(x_shape, geom):
 
 def max_pool_forward(x, geom):
     """As :func:`handgrad.functional.pooling.max_pool_forward` (the cache differs)."""
-    planes, k, s, p, yq_shape, fast, blocks, rows, work, arg_dtype = _max_plan(x.shape, geom)
+    planes, k, s, p, yq_shape, fast, blocks, rows, work, arg_dtype = _max_plan(x.shape, geom, _blocks.BLOCK_ELEMENTS)
     y = np.empty(x.shape[:2] + geom.out, x.dtype)
     arg = np.empty(y.shape, arg_dtype)
     xq, yq, aq = np.ascontiguousarray(x).reshape(planes), y.reshape(yq_shape), arg.reshape(yq_shape)
@@ -276,7 +278,8 @@ def max_pool_forward(x, geom):
         run_blocks(lambda i, lo, hi: _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi]),
                    blocks, work)
     else:
-        for i in np.flatnonzero(run_rows(fast, xq, yq, aq, rows, work, reports=True)):
+        nan = run_rows(fast, xq, yq, aq, rows, work, reports=True)
+        for i in np.flatnonzero(nan) if nan.any() else ():
             lo, hi = blocks[i]                                    # NaN seen: the exact kernel
             _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi])
     return y, (arg, x.shape)

@@ -72,12 +72,15 @@ def tiles_to_weights(dU_parts, dW):
 
 @njit(cache=True, nogil=True)
 def pad_tiles(x, before, xq):
-    """xq (n, C, Hq, Wq) = x (n, C, H, W) placed at ``before`` (rows, columns), zeros around."""
+    """xq (n, C, Hq, Wq) = x (n, C, H, W) placed at ``before`` (rows, columns), zeros around;
+    rows that fall outside ``xq`` (``before[0]`` may be negative: a band of the grid) are
+    left out."""
     n, C, H, W = x.shape
+    Hq = xq.shape[2]
     xq[:] = 0
     for s in range(n):
         for c in range(C):
-            for i in range(H):
+            for i in range(max(0, -before[0]), min(H, Hq - before[0])):
                 src, dst = x[s, c, i], xq[s, c, before[0] + i, before[1]:]
                 for j in range(W):
                     dst[j] = src[j]
