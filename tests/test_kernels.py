@@ -31,16 +31,15 @@ def compiled_path(name, parallel):
         yield
         return
     from handgrad import _threads
-    from handgrad.kernels.numba import _blocks, _team
-    before = _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS, _team.LATE_S
+    from handgrad.kernels.numba import _blocks, _pace
+    before = _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS, _pace.MEASURE
     _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS = (0, 64) if parallel else (2**62, 2**62)
-    _team.LATE_S = float("inf")              # never fall back to one thread: test the team
-    _team.team(2).alone_until = 0.0
+    _pace.MEASURE = False                    # never choose one thread: test the team
     _threads.set_threads(2)
     try:
         yield
     finally:
-        _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS, _team.LATE_S = before
+        _blocks.PARALLEL_MIN_WORK, _blocks.BLOCK_ELEMENTS, _pace.MEASURE = before
         _threads.set_threads(None)
 
 
@@ -185,10 +184,9 @@ def test_winograd_bands_equal_reference(name, dtype, cfg, seed, threads, samples
     tile rows are cut into bands, one per thread (conv_winograd.band_driver); the backward
     after it too."""
     from handgrad import _threads
-    from handgrad.kernels.numba import _blocks, _team
-    before = _blocks.PARALLEL_MIN_WORK, _team.LATE_S
-    _blocks.PARALLEL_MIN_WORK, _team.LATE_S = 0, float("inf")
-    _team.team(threads).alone_until = 0.0
+    from handgrad.kernels.numba import _blocks, _pace
+    before = _blocks.PARALLEL_MIN_WORK, _pace.MEASURE
+    _blocks.PARALLEL_MIN_WORK, _pace.MEASURE = 0, False
     _threads.set_threads(threads)
     try:
         cfg = dict(cfg, shape=(min(samples, threads - 1),) + cfg["shape"][1:])
@@ -211,7 +209,7 @@ def test_winograd_bands_equal_reference(name, dtype, cfg, seed, threads, samples
             if e is not None:
                 close(a, e, dtype, scale)
     finally:
-        _blocks.PARALLEL_MIN_WORK, _team.LATE_S = before
+        _blocks.PARALLEL_MIN_WORK, _pace.MEASURE = before
         _threads.set_threads(None)
 
 

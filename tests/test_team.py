@@ -1,6 +1,7 @@
 """The team of threads that shares an operation's blocks (handgrad/kernels/numba/_team.py,
 _spin.py): every block runs exactly once, a late thread never takes a block of the next
-operation, errors reach the caller, helpers that fell asleep come back, and every layer
+operation, errors reach the caller, helpers that fell asleep come back, operations run on
+whichever of the team and the main thread alone was faster (_pace.py), and every layer
 gives the same bits on one thread or several."""
 
 import threading
@@ -113,9 +114,11 @@ def test_layers_give_the_same_bits_on_one_thread_or_several(monkeypatch):
     threads. (A dense layer cuts a batch smaller than the threads by features instead of
     rows, into as many parts as threads: other products, other roundings. That case must
     agree with the rows to float32's precision.)"""
+    from handgrad.kernels.numba import _pace
     ops = backend.ops("numba")
     monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(_blocks, "BLOCK_ELEMENTS", 512)
+    monkeypatch.setattr(_pace, "MEASURE", False)                       # the team, always
     rng = np.random.default_rng(1)
     x = rng.standard_normal((6, 5, 13, 12)).astype(np.float32)
     x[0, 0, 2, 3] = np.nan                                           # one block takes the exact kernel
@@ -147,30 +150,63 @@ def test_layers_give_the_same_bits_on_one_thread_or_several(monkeypatch):
             np.testing.assert_allclose(features, rows, rtol=1e-5, atol=1e-5)
 
 
-def test_a_team_kept_off_its_cores_lets_the_main_thread_run_alone_for_a_while(monkeypatch):
-    """Helpers that begin operations late (another process holds the cores) make the
-    operations run on the main thread alone for CROWDED_S; then the team is tried again."""
+def run_pace(pace, side_speed, seconds, now, work=1e6):
+    """Operations of ``work`` on whichever side ``pace`` picks, at ``side_speed[side]`` work
+    per second, for ``seconds`` from ``now``; the sides taken and the time at the end."""
+    sides = []
+    while seconds > 0:
+        side = "alone" if pace.alone(now) else "team"
+        took = work / side_speed[side]
+        now += took
+        seconds -= took
+        pace.record(side, work, took, now)
+        sides.append(side)
+    return sides, now
+
+
+def test_the_pace_keeps_whichever_side_runs_faster():
+    """A trial on each side, then the faster one, for longer each time it wins again."""
+    from handgrad.kernels.numba import _pace
+    pace = _pace.Pace(now=0.0)
+    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.02, 0.0)
+    assert set(sides) == {"team"}                                  # the trial begins on the team
+    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.2, now)
+    assert "alone" in sides and sides[-1] == "team" and not pace.trial
+    assert pace.hold == _pace.HOLD_S
+    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 3 * _pace.HOLD_S, now)
+    assert pace.winner == "team" and pace.hold == 2 * _pace.HOLD_S  # won again: held longer
+    assert sides.count("alone") < len(sides) / 10
+
+    busy = {"team": 0.5e9, "alone": 1e9}                           # another process took a core
+    sides, now = run_pace(pace, busy, 0.5, now)
+    assert pace.winner == "alone" and sides[-1] == "alone"         # noticed within the hold
+    sides, now = run_pace(pace, busy, 20.0, now)
+    assert sides.count("team") < len(sides) / 20                   # trials on the team only
+    assert pace.hold == _pace.HOLD_MAX_S
+    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 2 * _pace.HOLD_MAX_S, now)
+    assert pace.winner == "team"                                   # the next trial finds it free
+
+
+def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
+    """The operations follow the team's pace: on the main thread alone while the main thread
+    was faster, and they report their times to it."""
+    from handgrad.kernels.numba import _pace
     team = _team.team(2)
-    team.alone_until, team.late = 0.0, []                         # whatever earlier tests left
     monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
-    monkeypatch.setattr(_team, "LATE_S", -1.0)                   # every helper counts as late
-    monkeypatch.setattr(_team, "CROWDED_S", 0.2)
-    monkeypatch.setattr(team, "tries", team.tries * 100)          # helpers awake between these operations
+    monkeypatch.setattr(team, "pace", _pace.Pace())
+    monkeypatch.setattr(_pace, "WARM_S", 0.0)                         # count from the first
     backend.set_threads(2)
-    blocks = [(i, i + 1) for i in range(4)]
     try:
-        assert _blocks.threads_for(1) == 2
-        for ops in range(1, 3 * _team.RECENT):                    # blocks long enough to share
-            team.run(_team.python_driver, (lambda i, lo, hi: time.sleep(0.002), blocks, np.geterr()), 4)
-            if _team.crowded(2):
-                break
-        assert _team.crowded(2) and ops >= _team.LATE_OF and _blocks.threads_for(1) == 1
+        assert not _team.crowded(2) and _blocks.threads_for(1) == 2
+        team.pace.side, team.pace.trial, team.pace.ends = "alone", False, time.perf_counter() + 60
+        assert _team.crowded(2) and _blocks.threads_for(1) == 1
         out = np.zeros(6)
         _blocks.run_blocks(lambda i, lo, hi: out.__setitem__(slice(lo, hi), threading.get_ident()),
                            [(0, 3), (3, 6)], 1)
         assert set(out) == {threading.get_ident()}                    # all on this thread
-        time.sleep(0.25)
-        assert not _team.crowded(2) and _blocks.threads_for(1) == 2
+        team.pace.ends = time.perf_counter()                           # the hold ends: a trial
+        assert not _team.crowded(2) and team.pace.trial
+        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1)
+        assert team.pace.sums["team"][2] == 1                           # its time was counted
     finally:
         backend.set_threads(None)
-        team.alone_until, team.late = 0.0, []

@@ -19,6 +19,7 @@ output or its own partial sum, and partial sums are added in block order.
 import functools
 import math
 import threading
+import time
 
 import numpy as np
 from numba import njit
@@ -26,7 +27,7 @@ from numba import njit
 from ..._threads import may_split, threads
 from ._jit import kernel
 from ._spin import block_done, claim, finish, publish
-from ._team import crowded, python_driver, run_alone, team, watching
+from ._team import crowded, note, python_driver, run_alone, team, watching
 
 #: elements of one block's largest intermediate array (512 KiB of float32: with the
 #: block's other intermediates it stays in a 1 MiB L2 cache)
@@ -82,22 +83,34 @@ def run_blocks(fn, blocks, work):
     """Call ``fn(i, lo, hi)`` (Python) for every block ``i`` of ``blocks``, in
     :func:`threads_for` ``(work)`` threads."""
     n = min(threads_for(work) if work >= PARALLEL_MIN_WORK else 1, len(blocks))   # Python: the lock
+    start = time.perf_counter()
     if n <= 1:
         for i, (lo, hi) in enumerate(blocks):
             fn(i, lo, hi)
-        return
-    # NumPy's error handling is per thread: the helpers take the caller's
-    team(n).run(python_driver, (fn, blocks, np.geterr()), len(blocks))
+    else:                          # NumPy's error handling is per thread: the helpers take the caller's
+        team(n).run(python_driver, (fn, blocks, np.geterr()), len(blocks))
+    _timed(n, len(blocks), work, start)
 
 
 def run_driver(driver, args, count, work):
     """Run the compiled ``driver(ctl, epoch, main, tries, *args)`` over its ``count``
     blocks (:mod:`._team`), in :func:`threads_for` ``(work)`` threads."""
     n = min(threads_for(work), count)
+    start = time.perf_counter()
     if n <= 1:
         run_alone(driver, args)
     else:
         team(n).run(driver, args, count)
+    _timed(n, count, work, start)
+
+
+def _timed(n, count, work, start):
+    """Report an operation that could have split (:func:`._team.note`): ``n`` threads ran
+    its ``count`` blocks from ``start``."""
+    if work >= PARALLEL_MIN_WORK and count > 1 and may_split():
+        size = threads()
+        if size > 1:
+            note(size, n <= 1, work, time.perf_counter() - start)
 
 
 @functools.lru_cache(maxsize=None)

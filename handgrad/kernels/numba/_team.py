@@ -20,10 +20,9 @@ An operation with enough work (:func:`._blocks.threads_for`) runs on the main th
   a wait for the lock is a sleep. Operations whose blocks are Python calls
   (:func:`run_python`) use the same counter, with the lock passed between blocks.
 
-When another process takes the cores, helpers begin operations late (they wait for a
-core while the main thread waits for them); the team notices (:meth:`Team._note`) and the
-operations run on the main thread alone for a second (:func:`crowded`), then the team is
-tried again.
+When another process takes the cores, a helper waits for a core while the main thread
+waits for its block; each team measures whether it or the main thread alone runs
+operations faster (:mod:`._pace`), and :func:`crowded` says which to use now.
 
 A driver is a compiled function ``driver(ctl, epoch, main, tries, *args)``: when ``main``
 it publishes ``epoch`` first; every thread takes blocks with :func:`._spin.claim` and
@@ -39,16 +38,11 @@ import time
 import numpy as np
 
 from . import _spin
+from ._pace import Pace
 
 #: how long a helper watches for the next operation before it sleeps
 WATCH_S = 3e-4
 _MAX_EPOCH = (1 << 31) - 1
-#: a helper that starts an operation this long after the main thread published it was
-#: kept off a core (another process is running)
-LATE_S = 5e-4
-#: when at least LATE_OF of the last RECENT operations had a late helper, operations run on
-#: the main thread alone for CROWDED_S, then the team is tried again
-RECENT, LATE_OF, CROWDED_S = 8, 6, 0.25
 
 
 def _tries_per_second():
@@ -76,9 +70,7 @@ class Team:
         self.error = None
         self.wake = threading.Condition()
         self.sleepers = 0
-        self.started = [(0, 0.0)] * helpers                   # (epoch, time) each helper began
-        self.late = []                                      # of the last RECENT operations
-        self.alone_until = 0.0
+        self.pace = Pace()                                  # team or alone (:func:`crowded`)
         for k in range(helpers):
             threading.Thread(target=self._serve, args=(k,), name=f"handgrad-helper-{k}", daemon=True).start()
 
@@ -97,7 +89,6 @@ class Team:
             job_epoch, driver, args = self.job
             if job_epoch != epoch:                         # already over: watch again
                 continue
-            self.started[k] = (epoch, time.perf_counter())
             try:
                 driver(self.ctl, epoch, False, self.tries, *args)
             except BaseException as exc:                   # noqa: BLE001  (reported by run)
@@ -108,35 +99,16 @@ class Team:
         self.epoch = self.epoch % _MAX_EPOCH + 1
         self.ctl[_spin.DONE] = 0
         self.job = (self.epoch, driver, args)
-        asleep = self.sleepers
-        if asleep:
+        if self.sleepers:
             with self.wake:
                 self.wake.notify_all()
-        published = time.perf_counter()
         finished = driver(self.ctl, self.epoch, True, self.tries, *args)
         while not finished:                                # a helper holds a block: sleep a little
             time.sleep(2e-5)
             finished = self.ctl[_spin.DONE] >= count
-        if not asleep:                         # a helper woken from sleep is slow to start anyway
-            self._note(published)
         if self.error is not None:
             error, self.error = self.error, None
             raise error
-
-
-    def _note(self, published):
-        """Count the operation as late if a helper that was watching for it began it more
-        than LATE_S after it was published, or not at all in an operation that lasted
-        longer than that (a small one can end before a helper arrives); with LATE_OF late
-        of the last RECENT, run alone for a while (:func:`crowded`). (Helpers woken from sleep are not
-        counted: on this machine a thread asleep for long can take milliseconds to run
-        again, with the cores free.)"""
-        ended = time.perf_counter()
-        late = any(at - published > LATE_S if epoch == self.epoch else ended - published > LATE_S
-                   for epoch, at in self.started)
-        self.late = self.late[1 - RECENT:] + [late]
-        if sum(self.late) >= LATE_OF:
-            self.alone_until, self.late = time.perf_counter() + CROWDED_S, []
 
 
 _teams = {}
@@ -152,12 +124,21 @@ def team(threads):
 
 
 def crowded(threads):
-    """Whether the team of ``threads`` found its cores taken lately (:meth:`Team._note`): its
-    helpers then wait for a core while the main thread waits for them, and one thread is
-    faster. (The 3-conv net beside one busy process on two cores: 39% of its quiet speed
-    on two threads, 60% on one.)"""
+    """Whether operations run on the main thread alone now rather than on the team of
+    ``threads`` (:mod:`._pace`: which was faster when last measured; when other processes
+    take the cores a helper waits for one while the main thread waits for it: the 3-conv
+    net beside one busy process on two cores trained at 39% of its quiet speed on two
+    threads, 60% on one)."""
     team = _teams.get(threads)
-    return team is not None and time.perf_counter() < team.alone_until
+    return team is not None and team.pace.alone()
+
+
+def note(threads, alone, work, seconds):
+    """An operation that could split over ``threads`` ran ``seconds`` (``work``: its estimated
+    ns) alone or on the team (:class:`._pace.Pace`)."""
+    team = _teams.get(threads)
+    if team is not None:
+        team.pace.record("alone" if alone else "team", work, seconds)
 
 
 def watching(threads):
