@@ -165,17 +165,18 @@ def run_pace(pace, side_speed, seconds, now, work=1e6):
 
 
 def test_the_pace_keeps_whichever_side_runs_faster():
-    """A trial on each side, then the faster one, for longer each time it wins again."""
+    """A trial on each side, then the faster one, for longer each time it wins again; a
+    side that clearly loses is tried briefly."""
     from handgrad.kernels.numba import _pace
     pace = _pace.Pace(now=0.0)
     sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.02, 0.0)
-    assert set(sides) == {"team"}                                  # the trial begins on the team
+    assert set(sides) == {"alone"}                                 # the trial begins alone
     sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.2, now)
-    assert "alone" in sides and sides[-1] == "team" and not pace.trial
+    assert "team" in sides and sides[-1] == "team" and not pace.trial
     assert pace.hold == _pace.HOLD_S
     sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 3 * _pace.HOLD_S, now)
-    assert pace.winner == "team" and pace.hold == 2 * _pace.HOLD_S  # won again: held longer
-    assert sides.count("alone") < len(sides) / 10
+    assert pace.winner == "team" and pace.hold >= 2 * _pace.HOLD_S  # won again: held longer
+    assert 0 < sides.count("alone") < len(sides) / 40              # a short trial alone
 
     busy = {"team": 0.5e9, "alone": 1e9}                           # another process took a core
     sides, now = run_pace(pace, busy, 0.5, now)
@@ -197,16 +198,20 @@ def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
     monkeypatch.setattr(_pace, "WARM_S", 0.0)                         # count from the first
     backend.set_threads(2)
     try:
-        assert not _team.crowded(2) and _blocks.threads_for(1) == 2
-        team.pace.side, team.pace.trial, team.pace.ends = "alone", False, time.perf_counter() + 60
+        team.pace.side, team.pace.trial, team.pace.ends = "team", False, time.perf_counter() + 60
+        assert not _team.crowded(2) and _blocks.threads_for(1) == 2      # a hold on the team
+        team.pace.side = "alone"                                         # ... or alone
         assert _team.crowded(2) and _blocks.threads_for(1) == 1
         out = np.zeros(6)
         _blocks.run_blocks(lambda i, lo, hi: out.__setitem__(slice(lo, hi), threading.get_ident()),
                            [(0, 3), (3, 6)], 1)
         assert set(out) == {threading.get_ident()}                    # all on this thread
         team.pace.ends = time.perf_counter()                           # the hold ends: a trial
-        assert not _team.crowded(2) and team.pace.trial
+        assert _team.crowded(2) and team.pace.trial                    # ... alone first
         _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1)
-        assert team.pace.sums["team"][2] == 1                           # its time was counted
+        assert team.pace.sums["alone"][2] == 1                          # its time was counted
+        team.pace.side = "team"
+        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1)
+        assert team.pace.sums["team"][2] == 1
     finally:
         backend.set_threads(None)

@@ -9,8 +9,12 @@ instead of reading signs of crowding (helpers that start late, which missed LeNe
 short operations), the main thread measures. Every operation large enough to split
 reports its estimated work and the seconds it took; a side's *pace* is work per second.
 
-- A **trial** runs operations on the team until they have taken ``TRIAL_S`` (and at least
-  ``TRIAL_OPS`` of them), then as long alone. Only the operations' own time counts: a
+- A **trial** runs operations alone until they have taken ``TRIAL_S`` (and at least
+  ``TRIAL_OPS`` of them), then as long on the team. Each half may end after a quarter of
+  that: alone when it runs below ``EARLY`` of the team's pace in the last trial, the team
+  when its pace is clearly below or above (by ``EARLY``) the pace alone just measured. So
+  a trial costs little on the side that clearly loses, and every decision compares two
+  paces of the same trial. Only the operations' own time counts: a
   program that pauses between them (to load data, or the benchmark between its rounds)
   does not shorten a trial.
 - The faster side then **holds** for ``HOLD_S`` (of the clock), twice as long each time
@@ -33,7 +37,7 @@ import time
 TRIAL_S, TRIAL_OPS = 0.05, 4
 COLD_S, WARM_S = 1e-3, 0.02
 HOLD_S, HOLD_MAX_S = 0.5, 8.0
-SLOWDOWN = 0.6
+SLOWDOWN, EARLY = 0.6, 0.75
 #: False: always the team (tests of the team itself)
 MEASURE = True
 
@@ -43,10 +47,11 @@ class Pace:
 
     def __init__(self, now=None):
         now = time.perf_counter() if now is None else now
-        self.side, self.trial = "team", True            # a trial on the team first
+        self.side, self.trial = "alone", True           # a trial, alone first
         self.ends = now                                 # of a hold
         self.sums = {"team": [0.0, 0.0, 0], "alone": [0.0, 0.0, 0]}   # work, seconds, operations
         self.hold, self.winner, self.expected = HOLD_S, None, 0.0
+        self.last = {"team": 0.0, "alone": 0.0}          # the paces of the last trial
         self.window = [0.0, 0.0, 0]                     # a hold on the team: the same sums
         self.team_end, self.warming = -float("inf"), 0.0  # the team's last operation; not counted yet
 
@@ -70,10 +75,17 @@ class Pace:
                 self.warming -= seconds
                 return
         if self.trial:
-            if side == self.side and _add(self.sums[side], work, seconds):
-                if side == "team":
-                    self.side = "alone"
-                else:
+            if side != self.side:
+                return
+            done = _add(self.sums[side], work, seconds)
+            work, seconds, ops = self.sums[side]
+            early = ops >= TRIAL_OPS and seconds >= TRIAL_S / 4
+            if side == "alone":
+                if done or (early and work < EARLY * self.last["team"] * seconds):
+                    self.side = "team"
+            else:
+                alone = self.pace("alone")
+                if done or (early and not EARLY * alone * seconds <= work <= alone * seconds / EARLY):
                     self._decide(now)
         elif side == "team" == self.side and _add(self.window, work, seconds):
             work, seconds, _ = self.window
@@ -87,12 +99,13 @@ class Pace:
         return work / seconds if seconds > 0 else 0.0
 
     def _start_trial(self):
-        self.side, self.trial = "team", True
+        self.side, self.trial = "alone", True
         self.sums = {"team": [0.0, 0.0, 0], "alone": [0.0, 0.0, 0]}
 
     def _decide(self, now):
         team, alone = self.pace("team"), self.pace("alone")
         winner = "team" if team >= alone else "alone"
+        self.last = {"team": team, "alone": alone}
         self.hold = min(2 * self.hold, HOLD_MAX_S) if winner == self.winner else HOLD_S
         self.winner, self.side, self.trial = winner, winner, False
         self.ends, self.expected = now + self.hold, team
