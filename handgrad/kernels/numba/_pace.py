@@ -4,7 +4,8 @@ Helpers help only while they have a core. Beside one other busy process on two c
 helper that is taken off its core while it holds a block keeps the main thread waiting:
 LeNet-5 trained at batch 64 at half its quiet speed on the team and at its quiet speed on
 one thread (2-core AMD EPYC, one `yes`). What a second thread gains on a quiet machine
-depends on the model too: nothing for LeNet-5 at batch 64, 1.8x for the 3-conv net. So
+depends on the model and the program too: 1.8x for the 3-conv net, for LeNet-5 at batch
+64 1.8x back to back and almost nothing in the benchmark's short rounds. So
 instead of reading signs of crowding (helpers that start late, which missed LeNet-5's
 short operations), the main thread measures. Every operation large enough to split
 reports its estimated work and the seconds it took; a side's *pace* is work per second.
@@ -14,9 +15,9 @@ reports its estimated work and the seconds it took; a side's *pace* is work per 
   that: alone when it runs below ``EARLY`` of the team's pace in the last trial, the team
   when its pace is clearly below or above (by ``EARLY``) the pace alone just measured. So
   a trial costs little on the side that clearly loses, and every decision compares two
-  paces of the same trial. Only the operations' own time counts: a
-  program that pauses between them (to load data, or the benchmark between its rounds)
-  does not shorten a trial.
+  paces of the same trial. Only the operations' own time counts: a program that pauses
+  between them (to load data, or the benchmark between its rounds) does not shorten a
+  trial.
 - The faster side then **holds** for ``HOLD_S`` (of the clock), twice as long each time
   the same side wins again (at most ``HOLD_MAX_S``), and a new trial follows.
 - A hold on the team ends early when the team's pace over its last ``TRIAL_S`` of
@@ -27,9 +28,9 @@ reports its estimated work and the seconds it took; a side's *pace* is work per 
   LeNet-5's first trials on the team after a hold alone measured half the pace of later
   ones, and the pauses between the benchmark's rounds ended holds on the team).
 
-A trial alone costs the quiet 3-conv net at most ``TRIAL_S`` at half speed once per hold
-(under 0.5% once the hold has grown); a trial on the team costs LeNet-5 beside a busy
-process as much.
+A trial alone costs the quiet 3-conv net a quarter of ``TRIAL_S`` at half speed once per
+hold (0.2% once the hold has grown to 8 s); a trial on the team costs LeNet-5 beside a
+busy process as much, plus ``WARM_S``.
 """
 
 import time
