@@ -74,7 +74,7 @@ def check_input(x, owner, *, ndim=None, dtype=None, axis_size=None, layout=None)
     """
     check_array(x, owner)
     if ndim is not None:
-        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        allowed = (ndim,) if isinstance(ndim, int) else ndim             # a tuple or a range
         if x.ndim not in allowed:
             want = layout or " or ".join(f"{n}-D" for n in allowed)
             raise ValueError(f"{owner} expected input of shape {want}, got {x.shape} ({x.ndim}-D)")

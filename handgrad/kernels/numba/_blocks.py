@@ -145,24 +145,23 @@ def row_driver(fn, reports=False):
 
 
 def as_rows(blocks):
-    """``blocks`` (``[(lo, hi), ...]``) as an int64 array ``(count, 2)``, a driver's argument
-    (an array already is one)."""
-    if isinstance(blocks, np.ndarray):
-        return blocks
+    """``blocks`` (``[(lo, hi), ...]``) as an int64 array ``(count, 2)``, a driver's argument."""
     return np.array(blocks, np.int64).reshape(-1, 2)
 
 
-def run_rows(fn, a, b, c, blocks, work, reports=False):
+def run_rows(fn, a, b, c, blocks, work, reports=False, rows=None):
     """Run the compiled ``fn(a[lo:hi], b[lo:hi], c[lo:hi])`` for every block of ``blocks``
-    (:func:`row_driver`, in :func:`threads_for` ``(work)`` threads); the flags it reports."""
+    (:func:`row_driver`, in :func:`threads_for` ``(work)`` threads; ``rows``: the blocks
+    as :func:`as_rows` gives them, if already made); with ``reports``, the indices of the
+    blocks whose ``fn`` returned True."""
     if len(blocks) == 1:                          # one block: no driver (at batch 1, most)
-        (lo, hi), = blocks
+        lo, hi = blocks[0]
         flag = fn(a[lo:hi], b[lo:hi], c[lo:hi])
-        return np.array([bool(flag) if reports else False])
-    rows = as_rows(blocks)
+        return [0] if reports and flag else []
+    rows = as_rows(blocks) if rows is None else rows
     flags = np.zeros(len(rows), np.bool_)
     run_driver(row_driver(fn, reports), (rows, flags, a, b, c), len(rows), work)
-    return flags
+    return np.flatnonzero(flags).tolist() if reports else []
 
 
 _local = threading.local()

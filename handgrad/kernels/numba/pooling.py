@@ -278,8 +278,7 @@ def max_pool_forward(x, geom):
         run_blocks(lambda i, lo, hi: _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi]),
                    blocks, work)
     else:
-        nan = run_rows(fast, xq, yq, aq, rows, work, reports=True)
-        for i in np.flatnonzero(nan) if nan.any() else ():
+        for i in run_rows(fast, xq, yq, aq, blocks, work, reports=True, rows=rows):
             lo, hi = blocks[i]                                    # NaN seen: the exact kernel
             _max_forward_exact(xq[lo:hi], k, s, p, yq[lo:hi], aq[lo:hi])
     return y, (arg, x.shape)
