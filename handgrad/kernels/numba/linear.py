@@ -56,6 +56,13 @@ def feature_driver(ctl, epoch, main, tries, edges, x, w, bias, y):
     return finish(ctl, epoch, main, count, tries)
 
 
+def _quiet():
+    """Whether NumPy ignores overflow and invalid values here (``np.errstate``): compiled
+    code raises no floating-point warnings."""
+    state = np.geterr()
+    return state["over"] == state["invalid"] == "ignore"
+
+
 def linear_forward(x, w, b):
     """As :func:`handgrad.functional.linear.linear_forward`."""
     M, work = x.shape[0], x.shape[0] * w.size // 20             # ~0.05 ns per multiply-add
@@ -67,7 +74,9 @@ def linear_forward(x, w, b):
         edges = np.array([w.shape[0] * q // threads for q in range(threads + 1)])
         bias = b if b is not None else np.zeros(w.shape[0], w.dtype)
         run_driver(feature_driver, (edges, np.ascontiguousarray(x), w, bias, y), threads, work)
-        return y
+        if _quiet() or np.isfinite(y).all():
+            return y
+        # an overflow: NumPy's products again, so that the caller's np.errstate warns or raises
     if _by_features(x, work):
         def block(i, lo, hi):                              # output features lo..hi
             np.matmul(x, w[lo:hi].T, out=y[:, lo:hi])
