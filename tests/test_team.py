@@ -49,7 +49,7 @@ def test_every_block_runs_once_on_the_team(threads):
             names.add(threading.current_thread().name)
             time.sleep(0.0005)                                    # long enough to be shared
 
-        team.run(_team.python_driver, (fn, [(i, i + 1) for i in range(blocks)], np.geterr()), blocks)
+        _team.run_python(threads, fn, [(i, i + 1) for i in range(blocks)])
         np.testing.assert_array_equal(hits, 1)
     assert threading.current_thread().name in names and len(names) > 1
 
@@ -64,24 +64,32 @@ def test_helpers_that_fell_asleep_take_the_next_operation():
             names.add(threading.current_thread().name)
             time.sleep(0.002)
 
-        team.run(_team.python_driver, (fn, [(i, i + 1) for i in range(16)], np.geterr()), 16)
+        _team.run_python(2, fn, [(i, i + 1) for i in range(16)])
         assert len(names) == 2
 
 
 def test_an_error_in_any_block_reaches_the_caller_and_the_team_goes_on():
-    team = _team.team(2)
+    """The first error of any block reaches the caller once no block runs any more (none
+    still writes into the operation's arrays), and the next operation starts clean: errors
+    on both threads leave none behind for it."""
+    _team.team(2)
+    running = []
 
     def fn(i, lo, hi):
-        time.sleep(0.0005)
-        if i == 5:
-            raise ValueError("block 5")
+        running.append(i)
+        try:
+            time.sleep(0.002)
+            if i == 5 or raise_all:
+                raise ValueError(f"block {i}")
+        finally:
+            running.remove(i)
 
-    for _ in range(2):
-        with pytest.raises(ValueError, match="block 5"):
-            team.run(_team.python_driver, (fn, [(i, i + 1) for i in range(12)], np.geterr()), 12)
+    for raise_all in (False, False, True, True, True):
+        with pytest.raises(ValueError, match="block 5" if not raise_all else "block"):
+            _team.run_python(2, fn, [(i, i + 1) for i in range(12)])
+        assert running == []                                       # every block had ended
     out = np.zeros(4)
-    team.run(_team.python_driver, (lambda i, lo, hi: out.__setitem__(i, i), [(i, i + 1) for i in range(4)],
-                                   np.geterr()), 4)
+    _team.run_python(2, lambda i, lo, hi: out.__setitem__(i, i), [(i, i + 1) for i in range(4)])
     np.testing.assert_array_equal(out, np.arange(4))
 
 

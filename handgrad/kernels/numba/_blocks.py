@@ -27,7 +27,7 @@ from numba import njit
 from ..._threads import may_split, threads
 from ._jit import kernel
 from ._spin import block_done, claim, finish, publish
-from ._team import crowded, note, python_driver, run_alone, team, watching
+from ._team import crowded, note, run_alone, run_python, team, watching
 
 #: elements of one block's largest intermediate array (512 KiB of float32: with the
 #: block's other intermediates it stays in a 1 MiB L2 cache)
@@ -87,8 +87,8 @@ def run_blocks(fn, blocks, work):
     if n <= 1:
         for i, (lo, hi) in enumerate(blocks):
             fn(i, lo, hi)
-    else:                          # NumPy's error handling is per thread: the helpers take the caller's
-        team(n).run(python_driver, (fn, blocks, np.geterr()), len(blocks))
+    else:
+        run_python(n, fn, blocks)
     _timed(n, len(blocks), work, start)
 
 

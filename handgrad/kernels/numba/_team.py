@@ -153,8 +153,11 @@ def run_alone(driver, args):
     driver(np.zeros(_spin.CTL_SIZE, np.int64), 1, True, 0, *args)
 
 
-def python_driver(ctl, epoch, main, tries, fn, blocks, errstate):
-    """The driver of an operation whose blocks are Python calls ``fn(i, lo, hi)``."""
+def python_driver(ctl, epoch, main, tries, fn, blocks, errstate, failures):
+    """The driver of an operation whose blocks are Python calls ``fn(i, lo, hi)``. A block
+    that raises goes into ``failures`` and the blocks still to come are taken but skipped, so
+    that every block ends (none is left to a helper that sleeps) and no helper still writes
+    into the operation's arrays when the caller sees the error (:func:`run_python`)."""
     if main:
         _spin.open_operation(ctl, epoch)
     with np.errstate(**errstate):
@@ -163,7 +166,20 @@ def python_driver(ctl, epoch, main, tries, fn, blocks, errstate):
             if i < 0:
                 break
             try:
-                fn(i, *blocks[i])
+                if not failures:
+                    fn(i, *blocks[i])
+            except BaseException as exc:            # noqa: BLE001  (raised by run_python)
+                failures.append(exc)
             finally:
                 _spin.finish_block(ctl)
     return _spin.wait_done(ctl, len(blocks), tries) if main else True
+
+
+def run_python(threads, fn, blocks):
+    """Call ``fn(i, lo, hi)`` for every block of ``blocks`` on the team of ``threads``, under
+    the caller's ``np.errstate`` (NumPy keeps it per thread); once every block has ended,
+    raise the first error a block raised, on any thread."""
+    failures = []
+    team(threads).run(python_driver, (fn, blocks, np.geterr(), failures), len(blocks))
+    if failures:
+        raise failures[0]
