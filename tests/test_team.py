@@ -163,7 +163,7 @@ def run_pace(pace, side_speed, seconds, now, work=1e6):
     per second, for ``seconds`` from ``now``; the sides taken and the time at the end."""
     sides = []
     while seconds > 0:
-        side = "alone" if pace.alone(now) else "team"
+        side = "alone" if pace.alone() else "team"
         took = work / side_speed[side]
         now += took
         seconds -= took
@@ -173,12 +173,14 @@ def run_pace(pace, side_speed, seconds, now, work=1e6):
 
 
 def test_the_pace_keeps_whichever_side_runs_faster():
-    """A trial on each side, then the faster one, for longer each time it wins again; a
-    side that clearly loses is tried briefly."""
+    """A trial on each side, beginning with the side that held, then the faster one, for
+    longer each time it wins again; a side that clearly loses is tried briefly."""
     from handgrad.kernels.numba import _pace
-    pace = _pace.Pace(now=0.0)
-    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.02, 0.0)
-    assert set(sides) == {"alone"}                                 # the trial begins alone
+    pace = _pace.Pace()
+    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, _pace.STARTUP_S + _pace.WARM_S, 0.0)
+    assert set(sides) == {"team"} and not pace.alone() and pace.trial   # the start, on the team
+    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.8 * _pace.TRIAL_S, now)
+    assert set(sides) == {"team"}                                  # the trial begins there too
     sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.2, now)
     assert "team" in sides and sides[-1] == "team" and not pace.trial
     assert pace.hold == _pace.HOLD_S
@@ -196,6 +198,24 @@ def test_the_pace_keeps_whichever_side_runs_faster():
     assert pace.winner == "team"                                   # the next trial finds it free
 
 
+def test_a_hold_lasts_for_operations_not_for_pauses():
+    """A program that pauses between bursts of operations (the benchmark's rounds, an
+    inference server between requests) keeps its hold across the pauses: only operations
+    use it up, so a burst after a pause pays no new trial."""
+    from handgrad.kernels.numba import _pace
+    pace = _pace.Pace()
+    speed = {"team": 1e9, "alone": 2e9}                            # the main thread wins
+    _, now = run_pace(pace, speed, 0.3, 0.0)
+    assert pace.winner == "alone" and not pace.trial
+    left = pace.left
+    for _ in range(20):                                            # bursts of 10 ms, 1 s apart
+        sides, now = run_pace(pace, speed, 0.01, now + 1.0)
+        assert set(sides) == {"alone"} and not pace.trial          # no trial after a pause
+    assert left - 0.2 - 1e-3 <= pace.left <= left - 0.2 + 1e-3     # the bursts used 0.2 s of it
+    run_pace(pace, speed, left, now)
+    assert pace.hold == 2 * _pace.HOLD_S                           # spent: a trial, won again
+
+
 def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
     """The operations follow the team's pace: on the main thread alone while the main thread
     was faster, and they report their times to it."""
@@ -206,7 +226,7 @@ def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
     monkeypatch.setattr(_pace, "WARM_S", 0.0)                         # count from the first
     backend.set_threads(2)
     try:
-        team.pace.side, team.pace.trial, team.pace.ends = "team", False, time.perf_counter() + 60
+        team.pace.side, team.pace.trial, team.pace.left = "team", False, 60.0
         assert not _team.crowded(2) and _blocks.threads_for(1) == 2      # a hold on the team
         team.pace.side = "alone"                                         # ... or alone
         assert _team.crowded(2) and _blocks.threads_for(1) == 1
@@ -214,12 +234,12 @@ def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
         _blocks.run_blocks(lambda i, lo, hi: out.__setitem__(slice(lo, hi), threading.get_ident()),
                            [(0, 3), (3, 6)], 1)
         assert set(out) == {threading.get_ident()}                    # all on this thread
-        team.pace.ends = time.perf_counter()                           # the hold ends: a trial
+        team.pace.left = 0.0                                           # the hold ends: a trial
         assert _team.crowded(2) and team.pace.trial                    # ... alone first
-        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1)
+        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1e6)
         assert team.pace.sums["alone"][2] == 1                          # its time was counted
         team.pace.side = "team"
-        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1)
+        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1e6)
         assert team.pace.sums["team"][2] == 1
     finally:
         backend.set_threads(None)
@@ -243,3 +263,23 @@ def test_one_image_on_the_team_keeps_the_callers_errstate(monkeypatch):
         np.testing.assert_allclose(y, 9.0)
     finally:
         backend.set_threads(None)
+
+
+def test_the_pace_leaves_out_a_kernel_compiling():
+    """An operation that took far longer than its estimate (a kernel compiled on its first
+    call) does not count: otherwise the first trial would find the main thread slow and
+    choose the team."""
+    from handgrad.kernels.numba import _pace
+    pace = _pace.Pace()
+    speed = {"team": 1e9, "alone": 2e9}
+    assert not pace.alone()
+    pace.record("team", 1e6, 0.5, now=0.5)                         # compiling: 500 times 1 ms
+    assert pace.left == _pace.STARTUP_S                             # the start is still to come
+    _, now = run_pace(pace, speed, _pace.STARTUP_S + _pace.WARM_S, 0.5)
+    assert not pace.alone() and pace.trial
+    _, now = run_pace(pace, speed, 0.01, now)
+    pace.record("team", 1e6, 0.5, now=now + 0.5)
+    assert pace.sums["team"][2] > 0 and pace.sums["team"][1] < 0.1  # not counted in the trial
+    run_pace(pace, speed, 0.3, now + 0.5)
+    assert pace.winner == "alone"
+
