@@ -4,6 +4,7 @@ operation, errors reach the caller, helpers that fell asleep come back, operatio
 whichever of the team and the main thread alone was faster (_pace.py), and every layer
 gives the same bits on one thread or several."""
 
+import os
 import threading
 import time
 
@@ -14,7 +15,7 @@ from handgrad import backend
 from handgrad.functional.pool_geometry import pool_geometry
 
 pytest.importorskip("numba")
-from handgrad.kernels.numba import _blocks, _spin, _team  # noqa: E402
+from handgrad.kernels.numba import _blocks, _cores, _spin, _team  # noqa: E402
 
 
 def test_a_block_is_claimed_once_and_only_by_its_own_operation():
@@ -283,3 +284,20 @@ def test_the_pace_leaves_out_a_kernel_compiling():
     run_pace(pace, speed, 0.3, now + 0.5)
     assert pace.winner == "alone"
 
+
+@pytest.mark.skipif(_cores._getcpu is None, reason="the system does not say which core a thread is on")
+def test_woken_helpers_are_kept_off_the_main_threads_core():
+    """After a pause the main thread wakes its sleeping helpers; each may then run on every
+    core this thread may run on except the one it was on (_cores.py), so the two do not
+    share a core until the scheduler parts them."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("one core")
+    team = _team.team(2)
+    for _ in range(3):
+        time.sleep(20 * _team.WATCH_S)                             # the helper falls asleep
+        assert team.sleepers == 1
+        _team.run_python(2, lambda i, lo, hi: time.sleep(0.001), [(i, i + 1) for i in range(4)])
+        cpu = team.placement.cpu
+        mask = os.sched_getaffinity(team.helpers[0].native_id)
+        assert cpu is not None and cpu not in mask
+        assert mask == os.sched_getaffinity(0) - {cpu}

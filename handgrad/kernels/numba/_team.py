@@ -20,6 +20,7 @@ An operation with enough work (:func:`._blocks.threads_for`) runs on the main th
   a wait for the lock is a sleep. Operations whose blocks are Python calls
   (:func:`run_python`) use the same counter, with the lock passed between blocks.
 
+A helper woken from sleep is first kept off the main thread's core (:mod:`._cores`).
 When another process takes the cores, a helper waits for a core while the main thread
 waits for its block; each team measures whether it or the main thread alone runs
 operations faster (:mod:`._pace`), and :func:`crowded` says which to use now.
@@ -38,6 +39,7 @@ import time
 import numpy as np
 
 from . import _spin
+from ._cores import Placement
 from ._pace import Pace
 
 #: how long a helper watches for the next operation before it sleeps
@@ -71,8 +73,11 @@ class Team:
         self.wake = threading.Condition()
         self.sleepers = 0
         self.pace = Pace()                                  # team or alone (:func:`crowded`)
-        for k in range(helpers):
-            threading.Thread(target=self._serve, args=(k,), name=f"handgrad-helper-{k}", daemon=True).start()
+        self.placement = Placement()                        # helpers off the main thread's core
+        self.helpers = [threading.Thread(target=self._serve, args=(k,), name=f"handgrad-helper-{k}",
+                                         daemon=True) for k in range(helpers)]
+        for thread in self.helpers:
+            thread.start()
 
     def _serve(self, k):
         seen = 0
@@ -100,6 +105,7 @@ class Team:
         self.ctl[_spin.DONE] = 0
         self.job = (self.epoch, driver, args)
         if self.sleepers:
+            self.placement.away_from([thread.native_id for thread in self.helpers])
             with self.wake:
                 self.wake.notify_all()
         finished = driver(self.ctl, self.epoch, True, self.tries, *args)
