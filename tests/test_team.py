@@ -160,42 +160,49 @@ def test_layers_give_the_same_bits_on_one_thread_or_several(monkeypatch):
 
 
 def run_pace(pace, side_speed, seconds, now, work=1e6):
-    """Operations of ``work`` on whichever side ``pace`` picks, at ``side_speed[side]`` work
-    per second, for ``seconds`` from ``now``; the sides taken and the time at the end."""
+    """Operations of ``work`` on whichever side ``pace`` picks ("team", "sleeping": the team
+    with helpers that sleep between operations, "alone"), at ``side_speed[side]`` work per
+    second (the sleeping team as fast as the watching one unless given), for ``seconds``
+    from ``now``; the sides taken and the time at the end."""
     sides = []
     while seconds > 0:
-        side = "alone" if pace.alone() else "team"
-        took = work / side_speed[side]
+        side = "alone" if pace.alone() else "sleeping" if pace.sleeping() else "team"
+        took = work / side_speed.get(side, side_speed["team"])
         now += took
         seconds -= took
-        pace.record(side, work, took, now)
+        pace.record("alone" if side == "alone" else "team", work, took, now)
         sides.append(side)
     return sides, now
 
 
 def test_the_pace_keeps_whichever_side_runs_faster():
-    """A trial on each side, beginning with the side that held, then the faster one, for
+    """A trial on each side, beginning with the side that held, then the fastest one, for
     longer each time it wins again; a side that clearly loses is tried briefly."""
     from handgrad.kernels.numba import _pace
+    quiet = {"team": 2e9, "sleeping": 1.4e9, "alone": 1e9}
     pace = _pace.Pace()
-    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, _pace.STARTUP_S + _pace.WARM_S, 0.0)
+    sides, now = run_pace(pace, quiet, _pace.STARTUP_S + _pace.WARM_S, 0.0)
     assert set(sides) == {"team"} and not pace.alone() and pace.trial   # the start, on the team
-    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.8 * _pace.TRIAL_S, now)
+    sides, now = run_pace(pace, quiet, 0.8 * _pace.TRIAL_S, now)
     assert set(sides) == {"team"}                                  # the trial begins there too
-    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 0.2, now)
-    assert "team" in sides and sides[-1] == "team" and not pace.trial
-    assert pace.hold == _pace.HOLD_S
-    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 3 * _pace.HOLD_S, now)
+    sides, now = run_pace(pace, quiet, 0.2, now)
+    assert sides.index("sleeping") < sides.index("alone")          # then the other two
+    assert sides[-1] == "team" and not pace.trial and pace.hold == _pace.HOLD_S
+    sides, now = run_pace(pace, quiet, 3 * _pace.HOLD_S, now)
     assert pace.winner == "team" and pace.hold >= 2 * _pace.HOLD_S  # won again: held longer
-    assert 0 < sides.count("alone") < len(sides) / 40              # a short trial alone
+    for side in ("sleeping", "alone"):
+        assert 0 < sides.count(side) < len(sides) / 40             # short trials of the others
 
-    busy = {"team": 0.5e9, "alone": 1e9}                           # another process took a core
+    busy = {"team": 0.5e9, "sleeping": 1.5e9, "alone": 1e9}        # another process took a core
     sides, now = run_pace(pace, busy, 0.5, now)
-    assert pace.winner == "alone" and sides[-1] == "alone"         # noticed within the hold
-    sides, now = run_pace(pace, busy, 20.0, now)
-    assert sides.count("team") < len(sides) / 20                   # trials on the team only
+    assert pace.winner == "sleeping" and sides[-1] == "sleeping"   # noticed within the hold
+    busier = {"team": 0.5e9, "sleeping": 0.6e9, "alone": 1e9}
+    sides, now = run_pace(pace, busier, 0.5, now)
+    assert pace.winner == "alone" and sides[-1] == "alone"         # a hold sleeping ends too
+    sides, now = run_pace(pace, busier, 20.0, now)
+    assert sides.count("team") + sides.count("sleeping") < len(sides) / 10   # trials only
     assert pace.hold == _pace.HOLD_MAX_S
-    sides, now = run_pace(pace, {"team": 2e9, "alone": 1e9}, 2 * _pace.HOLD_MAX_S, now)
+    sides, now = run_pace(pace, quiet, 2 * _pace.HOLD_MAX_S, now)
     assert pace.winner == "team"                                   # the next trial finds it free
 
 
@@ -241,7 +248,10 @@ def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
         assert team.pace.sums["alone"][2] == 1                          # its time was counted
         team.pace.side = "team"
         _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1e6)
-        assert team.pace.sums["team"][2] == 1
+        assert team.pace.sums["team"][2] == 1 and team.tries == team.watch_tries
+        team.pace.side = "sleeping"                                    # helpers that sleep
+        _blocks.run_blocks(lambda i, lo, hi: time.sleep(0.001), [(0, 3), (3, 6)], 1e6)
+        assert team.pace.sums["sleeping"][2] == 1 and team.tries == _team.SLEEPING_TRIES
     finally:
         backend.set_threads(None)
 

@@ -1,4 +1,4 @@
-"""Team or alone: which of the two runs operations faster here and now, measured.
+"""Team or alone: which runs operations faster here and now, measured.
 
 Helpers help only while they have a core. Beside one other busy process on two cores, a
 helper that is taken off its core while it holds a block keeps the main thread waiting:
@@ -10,29 +10,38 @@ instead of reading signs of crowding (helpers that start late, which missed LeNe
 short operations), the main thread measures. Every operation large enough to split
 reports its estimated work and the seconds it took; a side's *pace* is work per second.
 
+There are three sides (``SIDES``): the team whose helpers watch for the next operation
+(:mod:`._team`), the same team with helpers that sleep right after each operation, and
+the main thread alone. The second is for a busy machine: beside one `yes` the 3-conv net
+trained at 4,385 images/s on the watching team, 4,987 on the sleeping one and 4,292 alone
+(quiet: 7,123, 5,986 and 4,296; batch 64, 2-core AMD EPYC, helpers off the main thread's
+core, :mod:`._cores`). A helper that watches spends its share of the shared core watching
+and is then taken off it in the middle of a block; one that sleeps gets the core when it
+is woken.
+
 - A run **starts** on the team, for ``STARTUP_S`` of operations, before its first trial:
   its first operations are slow on either side (buffers touched the first time, kernels
   loaded; the 3-conv net's first trial measured a fifth of its later pace alone, its first
   steps on the team took 15 ms, then 9).
 - A **trial** runs operations on the side that held until they have taken ``TRIAL_S``
-  (and at least ``TRIAL_OPS`` of them), then as long on the other side. It begins where
+  (and at least ``TRIAL_OPS`` of them), then as long on each other side. It begins where
   the threads are at speed: after a hold on the team, a trial that began alone let the
   helpers fall asleep, and LeNet-5's team then measured 1.65e9 of work a second against
   4.5e9 when it went first, so a quiet machine held LeNet-5 alone (one thread: 4.3 ms a
-  step instead of 2.8). Each half may end after a quarter of that: the first when it runs
-  below ``EARLY`` of the other side's pace in the last trial, the second when its pace is
-  clearly below or above (by ``EARLY``) the first's just measured. So a trial costs little
-  on the side that clearly loses, and every decision compares two paces of the same
-  trial. Only the operations' own time counts: a program that pauses between them (to
+  step instead of 2.8). Each part may end after a quarter of that: the first when it runs
+  below ``EARLY`` of the best other side's pace in the last trial, a later one when its
+  pace is clearly below or above (by ``EARLY``) the best measured so far in this trial. So
+  a trial costs little on a side that clearly loses, and every decision compares paces of
+  the same trial. Only the operations' own time counts: a program that pauses between them (to
   load data, or the benchmark between its rounds) does not shorten a trial.
-- The faster side then **holds** for ``HOLD_S`` of operations, twice as long each time
+- The fastest side then **holds** for ``HOLD_S`` of operations, twice as long each time
   the same side wins again (at most ``HOLD_MAX_S``), and a new trial follows. A hold is
   counted in the operations' own time, as a trial is, not on the clock: a program that
   works in bursts (the benchmark's rounds between PyTorch's, an inference server between
   requests) would otherwise pay a trial for nearly every burst, and a pause tells nothing
   new about which side is faster. (With holds on the clock, the 3-conv net beside a busy
   process kept 46-56% of its quiet speed in the benchmark's rounds; see benchmarks/README.md.)
-- A hold on the team ends early when the team's pace over its last ``TRIAL_S`` of
+- A hold on the team (either) ends early when its pace over its last ``TRIAL_S`` of
   operations falls below ``SLOWDOWN`` of its trial's: another process has taken a core.
 - An operation that took more than ``OUTLIER`` times its estimated work is not counted:
   a kernel compiling or loading from the cache on its first call (the 3-conv net's first
@@ -46,9 +55,11 @@ reports its estimated work and the seconds it took; a side's *pace* is work per 
   LeNet-5's first trials on the team after a hold alone measured half the pace of later
   ones, and the pauses between the benchmark's rounds ended holds on the team).
 
-A trial alone costs the quiet 3-conv net a quarter of ``TRIAL_S`` at half speed once per
-hold (0.2% once the hold has grown to 8 s); a trial on the team costs LeNet-5 beside a
-busy process as much, plus ``WARM_S``.
+A trial costs the quiet 3-conv net a quarter of ``TRIAL_S`` alone at half speed and up
+to ``TRIAL_S`` with sleeping helpers at 85% once per hold (under 0.5% once the hold has
+grown to 8 s; measured over 2.5 s with holds of 0.5-2 s: 6,998 images/s with the three
+sides, 7,195 with two); a trial on the team costs LeNet-5 beside a busy process about as
+much, plus ``WARM_S``.
 """
 
 import time
@@ -59,21 +70,24 @@ COLD_S, WARM_S = 1e-3, 0.02
 HOLD_S, HOLD_MAX_S = 0.5, 8.0
 SLOWDOWN, EARLY = 0.6, 0.75
 OUTLIER = 200.0
-OTHER = {"team": "alone", "alone": "team"}
+#: the sides a trial compares: the team whose helpers watch for the next operation, the team
+#: whose helpers sleep after each one, the main thread alone
+SIDES = ("team", "sleeping", "alone")
 #: False: always the team (tests of the team itself)
 MEASURE = True
 
 
 class Pace:
-    """The choice between the team and the main thread alone, for one team."""
+    """The choice between the team (its helpers watching or sleeping between operations)
+    and the main thread alone, for one team."""
 
     def __init__(self):
         self.side, self.trial = "team", False           # the start: on the team, then a trial
-        self.first = "team"                             # the side a trial began on
+        self.order = [self.side]                        # the sides of a trial, in turn
         self.left = STARTUP_S                           # seconds of operations left in a hold
-        self.sums = {"team": [0.0, 0.0, 0], "alone": [0.0, 0.0, 0]}   # work, seconds, operations
+        self.sums = {side: [0.0, 0.0, 0] for side in SIDES}   # work, seconds, operations
         self.hold, self.winner, self.expected = HOLD_S, None, 0.0
-        self.last = {"team": 0.0, "alone": 0.0}          # the paces of the last trial
+        self.last = dict.fromkeys(SIDES, 0.0)           # the paces of the last trial
         self.window = [0.0, 0.0, 0]                     # a hold on the team: the same sums
         self.team_end, self.warming = -float("inf"), 0.0  # the team's last operation; not counted yet
 
@@ -85,12 +99,18 @@ class Pace:
             self._start_trial()
         return self.side == "alone"
 
+    def sleeping(self):
+        """Whether the team's helpers sleep after each operation now (instead of watching)."""
+        return MEASURE and self.side == "sleeping"
+
     def record(self, side, work, seconds, now=None):
-        """An operation of ``work`` (ns, estimated) ran ``seconds`` on ``side``."""
+        """An operation of ``work`` (ns, estimated) ran ``seconds`` on ``side`` ("team" or
+        "alone"; the team's helpers watching or sleeping as :meth:`sleeping` said)."""
         if seconds > OUTLIER * 1e-9 * work:             # compiled on its first call: not counted
             return
         now = time.perf_counter() if now is None else now
         if side == "team":
+            side = "sleeping" if self.side == "sleeping" else "team"
             if now - seconds - self.team_end > COLD_S:
                 self.warming = WARM_S
             self.team_end = now
@@ -103,17 +123,21 @@ class Pace:
             done = _add(self.sums[side], work, seconds)
             work, seconds, ops = self.sums[side]
             early = ops >= TRIAL_OPS and seconds >= TRIAL_S / 4
-            other = OTHER[side]
-            if side == self.first:
-                if done or (early and work < EARLY * self.last[other] * seconds):
-                    self.side = other
-            else:
-                pace = self.pace(other)
-                if done or (early and not EARLY * pace * seconds <= work <= pace * seconds / EARLY):
+            k = self.order.index(side)
+            if k == 0:                                  # first: against the last trial
+                best = max(self.last[other] for other in self.order[1:])
+                ends = early and work < EARLY * best * seconds
+            else:                                       # then: against this trial's sides so far
+                best = max(self.pace(other) for other in self.order[:k])
+                ends = early and not EARLY * best * seconds <= work <= best * seconds / EARLY
+            if done or ends:
+                if k + 1 < len(self.order):
+                    self.side = self.order[k + 1]
+                else:
                     self._decide()
             return
         self.left -= seconds
-        if side == "team" == self.side and _add(self.window, work, seconds):
+        if side != "alone" and side == self.side and _add(self.window, work, seconds):
             work, seconds, _ = self.window
             self.window = [0.0, 0.0, 0]
             if work < SLOWDOWN * self.expected * seconds:
@@ -125,16 +149,16 @@ class Pace:
         return work / seconds if seconds > 0 else 0.0
 
     def _start_trial(self):
-        self.first, self.trial = self.side, True        # the side that held goes first
-        self.sums = {"team": [0.0, 0.0, 0], "alone": [0.0, 0.0, 0]}
+        self.order = [self.side] + [side for side in SIDES if side != self.side]   # the held side first
+        self.trial = True
+        self.sums = {side: [0.0, 0.0, 0] for side in SIDES}
 
     def _decide(self):
-        team, alone = self.pace("team"), self.pace("alone")
-        winner = "team" if team >= alone else "alone"
-        self.last = {"team": team, "alone": alone}
+        self.last = {side: self.pace(side) for side in SIDES}
+        winner = max(self.order, key=self.pace)         # a tie: the side that held
         self.hold = min(2 * self.hold, HOLD_MAX_S) if winner == self.winner else HOLD_S
         self.winner, self.side, self.trial = winner, winner, False
-        self.left, self.expected = self.hold, team
+        self.left, self.expected = self.hold, self.last[winner]
         self.window = [0.0, 0.0, 0]
 
 

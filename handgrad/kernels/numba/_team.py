@@ -22,8 +22,11 @@ An operation with enough work (:func:`._blocks.threads_for`) runs on the main th
 
 A helper woken from sleep is first kept off the main thread's core (:mod:`._cores`).
 When another process takes the cores, a helper waits for a core while the main thread
-waits for its block; each team measures whether it or the main thread alone runs
-operations faster (:mod:`._pace`), and :func:`crowded` says which to use now.
+waits for its block; each team measures whether it, the same team with helpers that sleep
+right after each operation, or the main thread alone runs operations faster
+(:mod:`._pace`), and :func:`crowded` says whether to run alone now. A helper that watches
+beside a busy process spends its share of the core on watching and is then taken off it
+in the middle of the next block; one that sleeps is given the core when it is woken.
 
 A driver is a compiled function ``driver(ctl, epoch, main, tries, *args)``: when ``main``
 it publishes ``epoch`` first; every thread takes blocks with :func:`._spin.claim` and
@@ -44,6 +47,9 @@ from ._pace import Pace
 
 #: how long a helper watches for the next operation before it sleeps
 WATCH_S = 3e-4
+#: the loads a helper watches for when the pace says the helpers sleep between operations
+#: (:meth:`._pace.Pace.sleeping`; the main thread waits as briefly for a helper's block)
+SLEEPING_TRIES = 200
 _MAX_EPOCH = (1 << 31) - 1
 
 
@@ -66,7 +72,8 @@ class Team:
 
     def __init__(self, helpers):
         self.ctl = np.zeros(_spin.CTL_SIZE, np.int64)
-        self.tries = max(1000, int(_tries_per_second() * WATCH_S))
+        self.watch_tries = max(1000, int(_tries_per_second() * WATCH_S))
+        self.tries = self.watch_tries                       # the helpers' watch now
         self.epoch = 0
         self.job = (0, None, ())
         self.error = None
@@ -101,6 +108,7 @@ class Team:
 
     def run(self, driver, args, count):
         """Run ``driver`` (``count`` blocks) on the main thread and the helpers."""
+        self.tries = SLEEPING_TRIES if self.pace.sleeping() else self.watch_tries
         self.epoch = self.epoch % _MAX_EPOCH + 1
         self.ctl[_spin.DONE] = 0
         self.job = (self.epoch, driver, args)
