@@ -170,7 +170,7 @@ def run_pace(pace, side_speed, seconds, now, work=1e6):
         took = work / side_speed.get(side, side_speed["team"])
         now += took
         seconds -= took
-        pace.record("alone" if side == "alone" else "team", work, took, now)
+        pace.record(work, took, now)
         sides.append(side)
     return sides, now
 
@@ -276,6 +276,23 @@ def test_one_image_on_the_team_keeps_the_callers_errstate(monkeypatch):
         backend.set_threads(None)
 
 
+def test_a_hold_ends_when_the_operations_change_size():
+    """A decision holds for operations like those its trial measured: much smaller ones
+    (the next model, one image instead of a thousand) are measured again at once."""
+    from handgrad.kernels.numba import _pace
+    pace = _pace.Pace()
+    large = {"team": 0.5e9, "sleeping": 0.5e9, "alone": 1e9}      # alone wins on large ones
+    _, now = run_pace(pace, large, 0.4, 0.0, work=5e6)
+    assert pace.winner == "alone" and not pace.trial and pace.left > 3 * _pace.TRIAL_S
+    small = {"team": 2e9, "sleeping": 0.3e9, "alone": 1e9}        # ... the team on small ones
+    sides, now = run_pace(pace, small, 2 * _pace.TRIAL_S, now, work=1e5)
+    assert pace.trial or pace.winner == "team"                     # measured within TRIAL_S
+    _, now = run_pace(pace, small, 0.2, now, work=1e5)
+    assert pace.winner == "team"
+    sides, now = run_pace(pace, small, 0.2, now, work=2e5)         # twice as large: held
+    assert set(sides) == {"team"}
+
+
 def test_the_pace_leaves_out_a_kernel_compiling():
     """An operation that took far longer than its estimate (a kernel compiled on its first
     call) does not count: otherwise the first trial would find the main thread slow and
@@ -284,12 +301,12 @@ def test_the_pace_leaves_out_a_kernel_compiling():
     pace = _pace.Pace()
     speed = {"team": 1e9, "alone": 2e9}
     assert not pace.alone()
-    pace.record("team", 1e6, 0.5, now=0.5)                         # compiling: 500 times 1 ms
+    pace.record(1e6, 0.5, now=0.5)                         # compiling: 500 times 1 ms
     assert pace.left == _pace.STARTUP_S                             # the start is still to come
     _, now = run_pace(pace, speed, _pace.STARTUP_S + _pace.WARM_S, 0.5)
     assert not pace.alone() and pace.trial
     _, now = run_pace(pace, speed, 0.01, now)
-    pace.record("team", 1e6, 0.5, now=now + 0.5)
+    pace.record(1e6, 0.5, now=now + 0.5)
     assert pace.sums["team"][2] > 0 and pace.sums["team"][1] < 0.1  # not counted in the trial
     run_pace(pace, speed, 0.3, now + 0.5)
     assert pace.winner == "alone"

@@ -34,7 +34,9 @@ is woken.
   a trial costs little on a side that clearly loses, and every decision compares paces of
   the same trial. Only the operations' own time counts: a program that pauses between them (to
   load data, or the benchmark between its rounds) does not shorten a trial.
-- The fastest side then **holds** for ``HOLD_S`` of operations, twice as long each time
+- The fastest side then **holds** for ``HOLD_S`` (the sleeping helpers only when they are
+  faster than the watching ones by ``SLEEPING_MARGIN``: they cost each small operation a
+  wake-up, which a trial on large operations does not see) of operations, twice as long each time
   the same side wins again (at most ``HOLD_MAX_S``), and a new trial follows. A hold is
   counted in the operations' own time, as a trial is, not on the clock: a program that
   works in bursts (the benchmark's rounds between PyTorch's, an inference server between
@@ -43,6 +45,11 @@ is woken.
   process kept 46-56% of its quiet speed in the benchmark's rounds; see benchmarks/README.md.)
 - A hold on the team (either) ends early when its pace over its last ``TRIAL_S`` of
   operations falls below ``SLOWDOWN`` of its trial's: another process has taken a core.
+  Any hold ends early when those operations' mean work differs from the trial's by more
+  than ``RESIZE`` times: a decision holds for operations like those it measured. (The
+  benchmark's Keras CNN at batch 1000, operations of 50 ms, found the sleeping helpers as
+  fast as the watching ones and held them; its next passes, on one image, then woke a
+  helper for every operation: 2,100 images/s instead of 3,500.)
 - An operation that took more than ``OUTLIER`` times its estimated work is not counted:
   a kernel compiling or loading from the cache on its first call (the 3-conv net's first
   four operations took 1.7 s, over 1,000 times their estimate; LeNet-5's one over 4,000
@@ -68,7 +75,8 @@ TRIAL_S, TRIAL_OPS = 0.05, 4
 STARTUP_S = 0.1
 COLD_S, WARM_S = 1e-3, 0.02
 HOLD_S, HOLD_MAX_S = 0.5, 8.0
-SLOWDOWN, EARLY = 0.6, 0.75
+SLOWDOWN, EARLY, RESIZE = 0.6, 0.75, 8.0
+SLEEPING_MARGIN = 1.1
 OUTLIER = 200.0
 #: the sides a trial compares: the team whose helpers watch for the next operation, the team
 #: whose helpers sleep after each one, the main thread alone
@@ -87,6 +95,7 @@ class Pace:
         self.left = STARTUP_S                           # seconds of operations left in a hold
         self.sums = {side: [0.0, 0.0, 0] for side in SIDES}   # work, seconds, operations
         self.hold, self.winner, self.expected = HOLD_S, None, 0.0
+        self.size = 0.0                                 # the mean work of the trial's operations
         self.last = dict.fromkeys(SIDES, 0.0)           # the paces of the last trial
         self.window = [0.0, 0.0, 0]                     # a hold on the team: the same sums
         self.team_end, self.warming = -float("inf"), 0.0  # the team's last operation; not counted yet
@@ -103,14 +112,13 @@ class Pace:
         """Whether the team's helpers sleep after each operation now (instead of watching)."""
         return MEASURE and self.side == "sleeping"
 
-    def record(self, side, work, seconds, now=None):
-        """An operation of ``work`` (ns, estimated) ran ``seconds`` on ``side`` ("team" or
-        "alone"; the team's helpers watching or sleeping as :meth:`sleeping` said)."""
+    def record(self, work, seconds, now=None):
+        """An operation of ``work`` (ns, estimated) ran ``seconds`` on the current side."""
         if seconds > OUTLIER * 1e-9 * work:             # compiled on its first call: not counted
             return
         now = time.perf_counter() if now is None else now
-        if side == "team":
-            side = "sleeping" if self.side == "sleeping" else "team"
+        side = self.side
+        if side != "alone":
             if now - seconds - self.team_end > COLD_S:
                 self.warming = WARM_S
             self.team_end = now
@@ -118,8 +126,6 @@ class Pace:
                 self.warming -= seconds
                 return
         if self.trial:
-            if side != self.side:
-                return
             done = _add(self.sums[side], work, seconds)
             work, seconds, ops = self.sums[side]
             early = ops >= TRIAL_OPS and seconds >= TRIAL_S / 4
@@ -137,10 +143,12 @@ class Pace:
                     self._decide()
             return
         self.left -= seconds
-        if side != "alone" and side == self.side and _add(self.window, work, seconds):
-            work, seconds, _ = self.window
+        if _add(self.window, work, seconds):
+            work, seconds, ops = self.window
             self.window = [0.0, 0.0, 0]
-            if work < SLOWDOWN * self.expected * seconds:
+            if self.size and not self.size / RESIZE <= work / ops <= self.size * RESIZE:
+                self._start_trial()                     # other operations: measure them
+            elif side != "alone" and work < SLOWDOWN * self.expected * seconds:
                 self._start_trial()                     # the team slowed down: measure again
 
     def pace(self, side):
@@ -155,10 +163,13 @@ class Pace:
 
     def _decide(self):
         self.last = {side: self.pace(side) for side in SIDES}
-        winner = max(self.order, key=self.pace)         # a tie: the side that held
+        score = dict(self.last, sleeping=self.last["sleeping"] / SLEEPING_MARGIN)
+        winner = max(self.order, key=score.get)         # a tie: the side that held
         self.hold = min(2 * self.hold, HOLD_MAX_S) if winner == self.winner else HOLD_S
         self.winner, self.side, self.trial = winner, winner, False
         self.left, self.expected = self.hold, self.last[winner]
+        sums = self.sums.values()
+        self.size = sum(work for work, _, _ in sums) / max(1, sum(ops for _, _, ops in sums))
         self.window = [0.0, 0.0, 0]
 
 

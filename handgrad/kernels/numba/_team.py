@@ -147,12 +147,12 @@ def crowded(threads):
     return team is not None and team.pace.alone()
 
 
-def note(threads, alone, work, seconds):
+def note(threads, work, seconds):
     """An operation that could split over ``threads`` ran ``seconds`` (``work``: its estimated
-    ns) alone or on the team (:class:`._pace.Pace`)."""
+    ns) on the side the pace of that team is on (:class:`._pace.Pace`)."""
     team = _teams.get(threads)
     if team is not None:
-        team.pace.record("alone" if alone else "team", work, seconds)
+        team.pace.record(work, seconds)
 
 
 def watching(threads):
