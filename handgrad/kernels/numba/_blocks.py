@@ -89,7 +89,7 @@ def run_blocks(fn, blocks, work):
             fn(i, lo, hi)
     else:
         run_python(n, fn, blocks)
-    _timed(n, len(blocks), work, start)
+    _timed(work, start)
 
 
 def run_driver(driver, args, count, work):
@@ -101,13 +101,12 @@ def run_driver(driver, args, count, work):
         run_alone(driver, args)
     else:
         team(n).run(driver, args, count)
-    _timed(n, count, work, start)
+    _timed(work, start)
 
 
-def _timed(n, count, work, start):
+def _timed(work, start):
     """Report an operation that could have split on some side of the pace (:func:`._team.note`;
-    down to the threshold while the helpers watch): ``n`` threads ran its ``count`` blocks
-    from ``start``. It counts for the side the pace is on whether it split or not (one
+    down to the threshold while the helpers watch), begun at ``start``. It counts for the side the pace is on whether it split or not (one
     image's operations are cut into as many blocks as threads run them): an operation that
     stays on one thread because the helpers sleep is that side's cost, and a hold on that
     side must see operations to end."""

@@ -85,6 +85,7 @@ class Team:
                                          daemon=True) for k in range(helpers)]
         for thread in self.helpers:
             thread.start()
+        self.helper_ids = [thread.native_id for thread in self.helpers]   # set once started
 
     def _serve(self, k):
         seen = 0
@@ -113,7 +114,7 @@ class Team:
         self.ctl[_spin.DONE] = 0
         self.job = (self.epoch, driver, args)
         if self.sleepers:
-            self.placement.away_from([thread.native_id for thread in self.helpers])
+            self.placement.away_from(self.helper_ids)
             with self.wake:
                 self.wake.notify_all()
         finished = driver(self.ctl, self.epoch, True, self.tries, *args)
