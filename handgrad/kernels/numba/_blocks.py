@@ -106,10 +106,10 @@ def run_driver(driver, args, count, work):
 
 def _timed(work, start):
     """Report an operation that could have split on some side of the pace (:func:`._team.note`;
-    down to the threshold while the helpers watch), begun at ``start``. It counts for the side the pace is on whether it split or not (one
-    image's operations are cut into as many blocks as threads run them): an operation that
-    stays on one thread because the helpers sleep is that side's cost, and a hold on that
-    side must see operations to end."""
+    down to the threshold while the helpers watch), begun at ``start``. It counts for the
+    side the pace is on whether it split or not (one image's operations are cut into as
+    many blocks as threads run them): an operation that stays on one thread because the
+    helpers sleep is that side's cost, and a hold on that side must see operations to end."""
     if work >= PARALLEL_MIN_WORK // WATCHED_DIVISOR and may_split():
         size = threads()
         if size > 1:

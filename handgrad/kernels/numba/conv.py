@@ -262,7 +262,7 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
     mask = np.empty(y.shape if relu else (0, Co) + plan.out, np.bool_)     # size 0: no ReLU
     m3 = mask.reshape((-1, Co) + o3)
     bias = b if b is not None else np.zeros(Co, x.dtype)
-    blocks = plan.blocks
+    blocks, rows = plan.blocks, plan.rows
 
     def block(i, lo, hi):
         n = hi - lo
@@ -276,13 +276,13 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         # Winograd (:data:`WINOGRAD_MIN_CHANNELS`): blocks of samples, or with fewer samples
         # than threads, bands of each image's tile rows
         U = winograd.weight_transform(w.reshape(Co, Ci, 3, 3))
-        blocks = plan.wblocks
+        blocks, rows = plan.wblocks, plan.wrows
         args = (x3.reshape(plan.shape3[:2] + plan.shape3[3:]), U, bias, p3[1:], y3.reshape((N, Co) + o3[1:]),
                 m3.reshape((-1, Co) + o3[1:]))
         TH = winograd.tiles(o3)[0]
         parts = min(-(-threads // N), TH)
         if N >= threads or parts < 2:
-            run_driver(winograd.forward_driver, (plan.wrows,) + args, len(blocks), work)
+            run_driver(winograd.forward_driver, (rows,) + args, len(blocks), work)
         else:
             edges = np.array([TH * q // parts for q in range(parts + 1)])
             run_driver(winograd.band_driver, (parts, edges) + args, N * parts, work)
@@ -294,14 +294,14 @@ def _conv_forward(x, w, b, stride, pads, dilation, groups, relu):
         run_driver(stride1.columns_driver, (parts, edges, x3, wg, bias, k3, d3, p3, padded, y3, m3),
                    N * parts, work)
     else:
-        run_driver(stride1.forward_driver, (plan.rows, x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
+        run_driver(stride1.forward_driver, (rows, x3, wg, bias, k3, d3, p3, padded, Lw, y3, m3),
                    len(blocks), work)
-    return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, plan.geometry, padded, Lw, U)
+    return y, mask, (x3, x.shape, w.shape, wg, b is not None, blocks, rows, plan.geometry, padded, Lw, U)
 
 
 def _conv_backward(grad_y, mask, cache, input_grad):
     """``(dx, dw, db)``; ``mask`` None or the ReLU's mask to apply to ``grad_y`` first."""
-    x3, x_shape, w_shape, wg, has_bias, blocks, geometry, padded, Lw, U = cache
+    x3, x_shape, w_shape, wg, has_bias, blocks, rows, geometry, padded, Lw, U = cache
     k3, s3, d3, p3, o3 = geometry
     G, Cog, CKg = wg.shape
     Co, CK, OUT = G * Cog, G * CKg, math.prod(o3)
@@ -326,7 +326,7 @@ def _conv_backward(grad_y, mask, cache, input_grad):
         plane = (N, Ci) + x3.shape[3:]
         dU_parts = winograd.skewed((len(blocks),), (Co, Ci), grad_y.dtype)
         run_driver(winograd.backward_driver,
-                   (as_rows(blocks), g3.reshape((N, Co) + o3[1:]), m3.reshape((-1, Co) + o3[1:]), x3.reshape(plane),
+                   (rows, g3.reshape((N, Co) + o3[1:]), m3.reshape((-1, Co) + o3[1:]), x3.reshape(plane),
                     U, p3[1:], dU_parts, db_parts, dx3.reshape(plane if input_grad else (0, Ci) + plane[2:]),
                     input_grad), len(blocks), work)
         dw = winograd.weight_gradient(dU_parts, (Co, Ci)).reshape(w_shape)
@@ -334,7 +334,7 @@ def _conv_backward(grad_y, mask, cache, input_grad):
     if padded is None:
         run_blocks(block, blocks, work)
     else:
-        run_driver(stride1.backward_driver, (as_rows(blocks), g3, m3, x3, wg, k3, d3, p3, padded, Lw,
+        run_driver(stride1.backward_driver, (rows, g3, m3, x3, wg, k3, d3, p3, padded, Lw,
                                              dwt_parts, db_parts, dx3, input_grad), len(blocks), work)
     dw = np.ascontiguousarray(dwt_parts.sum(axis=0).transpose(0, 2, 1)).reshape(w_shape)
     db = db_parts.sum(axis=0) if has_bias else None

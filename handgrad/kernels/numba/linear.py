@@ -77,7 +77,7 @@ def linear_forward(x, w, b):
         if _quiet() or np.isfinite(y).all():
             return y
         # an overflow: NumPy's products again, so that the caller's np.errstate warns or raises
-    if _by_features(x, work):
+    if M < threads:                                        # by features (:func:`_by_features`)
         def block(i, lo, hi):                              # output features lo..hi
             np.matmul(x, w[lo:hi].T, out=y[:, lo:hi])
             if b is not None:
