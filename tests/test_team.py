@@ -256,22 +256,32 @@ def test_operations_run_alone_while_the_pace_says_so(monkeypatch):
         backend.set_threads(None)
 
 
-def test_one_image_on_the_team_keeps_the_callers_errstate(monkeypatch):
-    """A dense layer on fewer rows than threads runs compiled (linear.feature_driver), where
-    no floating-point warning is raised: an overflow must still reach np.errstate as
-    NumPy's product would report it."""
+@pytest.mark.parametrize("rows", [1, 8], ids=["one image", "a batch"])
+def test_the_dense_layer_on_the_team_keeps_the_callers_errstate(monkeypatch, rows):
+    """Dense layers run compiled (linear.feature_driver for fewer rows than threads,
+    rows_driver and backward_driver otherwise), where no floating-point warning is raised:
+    an overflow must still reach np.errstate as NumPy's product would report it."""
     from handgrad.kernels.numba import _pace, linear
     monkeypatch.setattr(_blocks, "PARALLEL_MIN_WORK", 0)
     monkeypatch.setattr(_pace, "MEASURE", False)
-    x, w = np.full((1, 8), 1e30, np.float32), np.full((4, 8), 1e30, np.float32)
+    x, w = np.full((rows, 8), 1e30, np.float32), np.full((4, 8), 1e30, np.float32)
+    g = np.full((rows, 4), 1e30, np.float32)
     backend.set_threads(2)
     try:
         with np.errstate(over="raise"), pytest.raises(FloatingPointError):
             linear.linear_forward(x, w, None)
+        with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+            linear.linear_backward(g, x, w)
         with np.errstate(over="ignore"):
             assert np.isinf(linear.linear_forward(x, w, None)).all()
+            dx, dw, _ = linear.linear_backward(g, x, w)
+            assert np.isinf(dx).all() and np.isinf(dw).all()
         y = linear.linear_forward(x / 1e30, w / 1e30, np.ones(4, np.float32))
         np.testing.assert_allclose(y, 9.0)
+        dx, dw, db = linear.linear_backward(g / 1e30, x / 1e30, w / 1e30)
+        np.testing.assert_allclose(dx, 4.0)
+        np.testing.assert_allclose(dw, float(rows))
+        np.testing.assert_allclose(db, float(rows))
     finally:
         backend.set_threads(None)
 
