@@ -2,8 +2,9 @@
 
 One training step = forward, softmax cross-entropy, backward, SGD-with-momentum update,
 the model as a user writes it and as ``fit`` runs it (no per-layer flags). Both
-frameworks train the same architecture on the same random 1x28x28 batches; rounds
-alternate between them and medians over interleaved rounds are quoted. PyTorch runs in a
+frameworks train the same architecture on the same random 1x28x28 batches; after a
+second of untimed rounds each (``--warmup``), rounds alternate between them and medians
+over interleaved rounds are quoted. PyTorch runs in a
 process of its own (started by this script, driven round by round through a pipe), so
 neither library's process-wide settings (thread pools, BLAS threads, allocator) touch the
 other. By default each library uses its own defaults (every core; handgrad's default
@@ -183,6 +184,15 @@ def make_batches(batch, rng):
             for _ in range(4)]
 
 
+#: seconds of untimed rounds for each side before the timed ones: a training run's first
+#: fraction of a second (kernels loaded, buffers touched the first time, PyTorch's
+#: primitives made, handgrad's pace choosing between its team and one thread) is not its
+#: throughput. Without it, LeNet-5 at batch 64 (the run's first model) was timed almost
+#: entirely while the pace still measured its sides: beside a busy process it kept 46% and
+#: 54% of its quiet speed in two runs, 62% and 68% with it (2-core AMD EPYC).
+WARMUP_S = 1.0
+
+
 def images_per_second(step, steps, batch):
     time.sleep(SETTLE_S)                          # the other library's threads go to sleep first
     step(0)                                       # warm-up: buffers, caches
@@ -200,9 +210,14 @@ def cpu_name():
         return "unknown CPU"
 
 
-def compare(runners, rounds, steps, batch):
-    """Median images/s of each runner over interleaved rounds; a runner is a local step
-    function or, for PyTorch, a callable ``rate(steps)`` timed in its own process."""
+def compare(runners, rounds, steps, batch, warmup=WARMUP_S):
+    """Median images/s of each runner over interleaved rounds, after ``warmup`` seconds of
+    untimed rounds each; a runner is a local step function or, for PyTorch, a callable
+    ``rate(steps)`` timed in its own process."""
+    for k, run in runners.items():
+        start = time.perf_counter()
+        while time.perf_counter() - start < warmup:
+            run(steps) if k == "torch" else images_per_second(run, steps, batch)
     rates = {k: [] for k in runners}
     for _ in range(rounds):
         for k, run in runners.items():
@@ -217,6 +232,8 @@ def main(argv=None):
                    help="default 64 128 (training), 1000 1 (--inference)")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--steps", type=int, default=8, help="steps per timed round")
+    p.add_argument("--warmup", type=float, default=WARMUP_S,
+                   help=f"seconds of untimed rounds for each side first (default {WARMUP_S:g})")
     p.add_argument("--backend", default=None, help="handgrad backend (default: the fastest installed)")
     p.add_argument("--inference", action="store_true", help="forward passes in eval mode only")
     p.add_argument("--busy", type=int, default=0, help="competing `yes > /dev/null` processes")
@@ -240,7 +257,8 @@ def main(argv=None):
               f"({info['threads']} threads, its own process); handgrad backend {backend.get()} "
               f"({threads()} threads); {args.busy} competing processes; "
               f"load average before {os.getloadavg()[0]:.1f}; "
-              f"median of {args.rounds} interleaved rounds x {args.steps} steps")
+              f"median of {args.rounds} interleaved rounds x {args.steps} steps "
+              f"after {args.warmup:g} s of untimed ones")
         print(f"{'model':<8} {'batch':>5} {'handgrad img/s':>15} {'torch img/s':>12} {'ratio':>6}"
               + (f" {'handgrad DP':>12} {'ratio':>6}" if dp else ""))
         for name in args.models:
@@ -256,7 +274,7 @@ def main(argv=None):
                     if dp:
                         runners["dp"] = handgrad_runner(name, batches, rng, workers=workers)
                 steps = args.steps if batch > 8 else args.steps * 20
-                r = compare(runners, args.rounds, steps, batch)
+                r = compare(runners, args.rounds, steps, batch, args.warmup)
                 h, t = r["handgrad"], r["torch"]
                 print(f"{name:<8} {batch:>5} {h:>15.0f} {t:>12.0f} {h / t:>6.2f}"
                       + (f" {r['dp']:>12.0f} {r['dp'] / t:>6.2f}" if dp else ""), flush=True)
