@@ -11,22 +11,27 @@ SciPy's) is set to one thread for the process when this backend loads, unless
 ``OPENBLAS_NUM_THREADS`` says otherwise: two thread pools that each want every core would
 otherwise take turns spinning, and a multi-threaded OpenBLAS collapses when another
 process shares the cores (docs/performance.md). It also asks malloc to keep freed
-memory (:mod:`handgrad._memory`).
+memory (:mod:`handgrad._memory`), and stamps the kernels' disk cache with every file here
+(:mod:`._cache`).
 """
 
 import os
 
-import scipy.linalg.cython_blas  # noqa: F401  (Numba's np.dot's BLAS, _gemm's stand-in: loaded now, pinned below)
+from . import _cache
 
-from ..._blas import set_blas_threads
-from ..._memory import keep_freed_memory
+_cache.install()                     # before any kernel is defined: one cache stamp for all files here
 
-from .batchnorm import batch_norm_backward, batch_norm_forward, batch_norm_relu_backward, batch_norm_relu_forward
-from .conv import conv_backward, conv_forward, conv_relu_backward, conv_relu_forward
-from .linear import linear_backward, linear_forward
-from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward
-from .relu import relu_backward, relu_forward
-from .softmax_ce import softmax_cross_entropy
+import scipy.linalg.cython_blas  # noqa: E402,F401  (Numba's np.dot's BLAS, _gemm's stand-in: loaded now, pinned below)
+
+from ..._blas import set_blas_threads  # noqa: E402
+from ..._memory import keep_freed_memory  # noqa: E402
+
+from .batchnorm import batch_norm_backward, batch_norm_forward, batch_norm_relu_backward, batch_norm_relu_forward  # noqa: E402
+from .conv import conv_backward, conv_forward, conv_relu_backward, conv_relu_forward  # noqa: E402
+from .linear import linear_backward, linear_forward  # noqa: E402
+from .pooling import avg_pool_backward, avg_pool_forward, max_pool_backward, max_pool_forward  # noqa: E402
+from .relu import relu_backward, relu_forward  # noqa: E402
+from .softmax_ce import softmax_cross_entropy  # noqa: E402
 
 if "OPENBLAS_NUM_THREADS" not in os.environ:
     set_blas_threads(1)

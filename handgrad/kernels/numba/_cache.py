@@ -1,0 +1,65 @@
+"""Numba's disk cache of the kernels, kept in step with every file of this backend.
+
+Numba stamps a cached function with its own source file only. A kernel holds the
+compiled code of every kernel it calls, and those live in other files here (a Winograd
+driver calls the tile transforms of ``winograd_tiles.py``, every driver the atomics of
+``_spin.py``, the products of ``_gemm.py``); when only a callee's file changes (a
+``git pull`` into an editable install), the caller's cached code is still taken, callee
+and all: the old code keeps running. (A two-file package shows it: after its callee's
+file changed, a cached function still returned the old result.)
+
+:func:`install` makes every function compiled from a file of this directory carry one
+stamp for the whole directory, a digest of all its Python files: any change to any of
+them recompiles every kernel here on the next run, as a fresh install does. It puts
+locators of its own before Numba's (the same places on disk: ``NUMBA_CACHE_DIR``, the
+``__pycache__`` beside the file, the user's cache directory), and must run before the
+first kernel is defined; functions outside the directory keep Numba's stamps.
+"""
+
+import hashlib
+import os
+
+from numba.core import caching
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_installed = set()
+
+
+def stamp(directory):
+    """A digest of every Python file in ``directory`` (names and contents)."""
+    digest = hashlib.sha256()
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".py"):
+            with open(os.path.join(directory, name), "rb") as f:
+                digest.update(name.encode() + b"\0" + f.read() + b"\0")
+    return digest.digest()
+
+
+def _stamped(base, directory, digest):
+    """``base`` (a Numba cache locator) for the files of ``directory`` only, with
+    ``digest`` as every function's source stamp."""
+
+    class Locator(base):
+        @classmethod
+        def from_function(cls, py_func, py_file):
+            if os.path.dirname(os.path.abspath(py_file)) != directory:
+                return None
+            return super().from_function(py_func, py_file)
+
+        def get_source_stamp(self):
+            return digest
+
+    Locator.__name__ = Locator.__qualname__ = "Stamped" + base.__name__
+    return Locator
+
+
+def install(directory=HERE):
+    """Stamp the cached functions of ``directory`` (default: this backend) with
+    :func:`stamp` of the directory. Once per directory and process."""
+    directory = os.path.abspath(directory)
+    if directory in _installed:
+        return
+    digest = stamp(directory)
+    bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)
+    caching.CacheImpl._locator_classes[:0] = [_stamped(base, directory, digest) for base in bases]
+    _installed.add(directory)
