@@ -4,12 +4,11 @@ One training step = forward, softmax cross-entropy, backward, SGD-with-momentum 
 the model as a user writes it and as ``fit`` runs it (no per-layer flags). Both
 frameworks train the same architecture on the same random 1x28x28 batches; after a
 second of untimed rounds each (``--warmup``), rounds alternate between them and medians
-over interleaved rounds are quoted. PyTorch runs in a
-process of its own (started by this script, driven round by round through a pipe), so
-neither library's process-wide settings (thread pools, BLAS threads, allocator) touch the
-other. By default each library uses its own defaults (every core; handgrad's default
-backend); ``--threads N`` pins both. The "DP" column trains through ``DataParallel``
-with one worker per core.
+over interleaved rounds are quoted. PyTorch runs in a process of its own (started by
+this script, driven round by round through a pipe), so neither library's process-wide
+settings (thread pools, BLAS threads, allocator) touch the other. By default each
+library uses its own defaults (every core; handgrad's default backend); ``--threads N``
+pins both. The "DP" column trains through ``DataParallel`` with one worker per core.
 
     python benchmarks/train_throughput.py                       # the default settings
     python benchmarks/train_throughput.py --busy 1              # with one competing `yes` process
