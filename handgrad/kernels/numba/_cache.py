@@ -53,13 +53,21 @@ def _stamped(base, directory, digest):
     return Locator
 
 
+def _numba_locator(name):
+    """Numba's cache locator class ``name`` (spelled with a leading underscore up to Numba
+    0.60), or None."""
+    return getattr(caching, name, None) or getattr(caching, "_" + name, None)
+
+
 def install(directory=HERE):
     """Stamp the cached functions of ``directory`` (default: this backend) with
-    :func:`stamp` of the directory. Once per directory and process."""
+    :func:`stamp` of the directory. Once per directory and process; a Numba whose cache
+    is laid out otherwise keeps its own stamps."""
     directory = os.path.abspath(directory)
-    if directory in _installed:
+    names = ("UserProvidedCacheLocator", "InTreeCacheLocator", "UserWideCacheLocator")
+    bases = [_numba_locator(name) for name in names]
+    classes = getattr(getattr(caching, "CacheImpl", None), "_locator_classes", None)
+    if directory in _installed or None in bases or not isinstance(classes, list):
         return
-    digest = stamp(directory)
-    bases = (caching.UserProvidedCacheLocator, caching.InTreeCacheLocator, caching.UserWideCacheLocator)
-    caching.CacheImpl._locator_classes[:0] = [_stamped(base, directory, digest) for base in bases]
+    classes[:0] = [_stamped(base, directory, stamp(directory)) for base in bases]
     _installed.add(directory)
