@@ -147,7 +147,7 @@ def linear_forward(x, w, b):
     elif M == 1:
         # one image on one thread: NumPy's product, which takes it as a vector (matrix times
         # vector); OpenBLAS's sgemm has no such path (the Keras CNN's 9216 -> 128 layer:
-        # 66 us, 236 as a product, AMD EPYC)
+        # 66 us, 236 as a product, AMD EPYC); as one block, so that the pace counts it
         run_blocks(lambda i, lo, hi: np.matmul(x, w.T, out=y), [(0, 1)], work)
         y += bias
     else:
