@@ -85,3 +85,49 @@ def test_the_backends_kernels_carry_the_stamp_of_their_directory():
     locator = linear.rows_driver._cache._impl._locator
     assert type(locator).__name__.startswith("Stamped")
     assert locator.get_source_stamp() == _cache.stamp(os.path.dirname(linear.__file__))
+
+
+# a driver made by a factory (a closure over compiled functions), run as every operation
+# runs it, then Numba's count of what it found in the cache and what it compiled
+FACTORY_RUNNER = textwrap.dedent("""
+    import numpy as np
+    from handgrad.kernels.numba import _blocks, relu
+    x = np.linspace(-1, 1, 4000).astype(np.float32)
+    y, mask = np.empty_like(x), np.empty(x.shape, np.bool_)
+    _blocks.run_rows(relu._forward, x, y, mask, [(0, 1000), (1000, 4000)], 0)
+    assert (y == np.maximum(x, 0)).all()
+    driver = _blocks.row_driver(relu._forward, False)              # as run_rows asks for it
+    print(sum(driver.stats.cache_hits.values()), sum(driver.stats.cache_misses.values()))
+""")
+
+
+def test_a_kernel_made_by_a_factory_is_found_in_the_cache_by_the_next_process(tmp_path):
+    (tmp_path / "runner.py").write_text(FACTORY_RUNNER)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+
+    def run():
+        out = subprocess.run([sys.executable, str(tmp_path / "runner.py")], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        files = sorted(p.name for p in (tmp_path / "cache").rglob("*") if p.is_file())
+        return tuple(map(int, out.stdout.split())), files
+
+    assert run()[0] == (0, 1)                                    # compiled and saved
+    (hits, misses), files = run()
+    assert (hits, misses) == (1, 0)                              # loaded, not compiled again
+    assert run()[1] == files                                     # and nothing more saved
+
+
+def test_the_closure_digest_names_every_function_and_value_a_kernel_closes_over():
+    from handgrad.kernels.numba import _blocks, pooling, relu
+
+    def digest(dispatcher):
+        return _cache.closure_digest(dispatcher.py_func)
+
+    assert digest(_blocks.row_driver(relu._forward)) == _cache.closure_digest(
+        _blocks.row_driver.__wrapped__(relu._forward).py_func)                # a new closure alike
+    assert digest(_blocks.row_driver(relu._forward)) != digest(_blocks.row_driver(relu._backward))
+    assert digest(_blocks.row_driver(relu._forward)) != digest(_blocks.row_driver(relu._forward, True))
+    assert digest(pooling._interior(2, 2, 2, 0)) != digest(pooling._interior(2, 2, 1, 0))
+    assert isinstance(_blocks.row_driver(relu._forward)._cache, _cache.ClosureCache)
+    assert not isinstance(relu._forward._cache, _cache.ClosureCache)            # no closure

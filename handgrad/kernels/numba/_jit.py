@@ -8,7 +8,11 @@ runtime starts and no thread spins while it waits (docs/performance.md).
 
 from numba import njit
 
+from ._cache import by_closure
+
 
 def kernel(fn):
-    """``fn`` compiled as a serial loop that releases the GIL; ``py_func`` is ``fn``."""
-    return njit(cache=True, nogil=True)(fn)
+    """``fn`` compiled as a serial loop that releases the GIL; ``py_func`` is ``fn``. A
+    kernel made by a factory is found in the cache by what it closes over
+    (:func:`._cache.by_closure`)."""
+    return by_closure(njit(cache=True, nogil=True)(fn))
