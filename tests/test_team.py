@@ -20,22 +20,22 @@ from handgrad.kernels.numba import _blocks, _cores, _spin, _team  # noqa: E402
 
 def test_a_block_is_claimed_once_and_only_by_its_own_operation():
     ctl = np.zeros(_spin.CTL_SIZE, np.int64)
-    _spin.open_operation(ctl, 7)
-    assert [_spin.next_block(ctl, 7, 3) for _ in range(4)] == [0, 1, 2, -1]
-    assert _spin.next_block(ctl, 6, 3) == -1                     # a thread late from operation 6
-    _spin.open_operation(ctl, 8)
-    assert _spin.next_block(ctl, 7, 3) == -1                     # ... or 7: nothing of 8's
-    assert _spin.next_block(ctl, 8, 3) == 0
-    assert _spin.wait_next(ctl, 8, 1000) == 8                    # nothing newer came
-    assert _spin.wait_next(ctl, 5, 1000) == 8
+    _spin.publish(ctl, 7)
+    assert [_spin.claim(ctl, 7, 3) for _ in range(4)] == [0, 1, 2, -1]
+    assert _spin.claim(ctl, 6, 3) == -1                          # a thread late from operation 6
+    _spin.publish(ctl, 8)
+    assert _spin.claim(ctl, 7, 3) == -1                          # ... or 7: nothing of 8's
+    assert _spin.claim(ctl, 8, 3) == 0
+    assert _spin.await_next(ctl, 8, 1000) == 8                   # nothing newer came
+    assert _spin.await_next(ctl, 5, 1000) == 8
 
 
 def test_waiting_for_blocks_is_bounded_and_counts_them():
     ctl = np.zeros(_spin.CTL_SIZE, np.int64)
-    assert not _spin.wait_done(ctl, 2, 1000)
-    _spin.finish_block(ctl)
-    _spin.finish_block(ctl)
-    assert _spin.wait_done(ctl, 2, 0)
+    assert not _spin.await_done(ctl, 2, 1000)
+    _spin.block_done(ctl)
+    _spin.block_done(ctl)
+    assert _spin.await_done(ctl, 2, 0)
 
 
 @pytest.mark.parametrize("threads", [2, 3])

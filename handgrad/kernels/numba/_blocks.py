@@ -45,7 +45,7 @@ def block_size(count, per_item, elements=None):
     return max(1, min(count, (elements or BLOCK_ELEMENTS) // max(1, per_item)))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def largest(blocks):
     """The size of the largest block of ``blocks`` (int64, ``(count, 2)``), at least 1."""
     most = 1

@@ -92,7 +92,7 @@ _gemm = {types.float32: types.ExternalFunction("handgrad_sgemm", _signature(type
          types.float64: types.ExternalFunction("handgrad_dgemm", _signature(types.float64))}
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _operand(a):
     """``(trans, ld)`` of a 2-d operand for row-major CBLAS: rows contiguous (as stored), or
     columns contiguous (the transpose of what is stored); ``(0, 0)`` for neither."""

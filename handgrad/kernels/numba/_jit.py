@@ -4,6 +4,12 @@ Every kernel is a plain loop compiled by Numba with ``nogil=True`` (threads run 
 at once) and ``cache=True`` (compiled once per machine). None uses Numba's own parallel
 loops: parallelism is handgrad's, over blocks of samples (:mod:`._blocks`), so no OpenMP
 runtime starts and no thread spins while it waits (docs/performance.md).
+
+The small helpers the kernels share (the team's atomics, the Winograd matrices' rows)
+are ordinary compiled calls, not inlined by Numba (``inline="always"`` types and lowers a
+callee again at every call site): LLVM inlines them all the same, and a first run
+compiles about 1.5 s less (fast-cnn's first step, 20.3-20.9 -> 18.8-19.4 s, AMD EPYC).
+Only a function that closes over a block function keeps Numba's inlining.
 """
 
 from numba import njit

@@ -101,13 +101,13 @@ def fetch_add(typingctx, cell, index, value):
     return types.int64(cell, index, types.int64), codegen
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def publish(ctl, epoch):
     """Open operation ``epoch`` (block 0 next) to the team."""
     store(ctl, WORD, epoch << 32)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def claim(ctl, epoch, count):
     """The next block of operation ``epoch`` (of ``count``) for this thread, or -1."""
     while True:
@@ -118,12 +118,12 @@ def claim(ctl, epoch, count):
             return word & _LOW
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def block_done(ctl):
     fetch_add(ctl, DONE, 1)
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def await_done(ctl, count, tries):
     """Wait (at most ``tries`` loads) for ``count`` blocks done; whether they are."""
     for i in range(tries):
@@ -134,7 +134,7 @@ def await_done(ctl, count, tries):
     return load(ctl, DONE) >= count
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def await_next(ctl, epoch, tries):
     """Wait (at most ``tries`` loads) for an operation other than ``epoch``; its epoch,
     or ``epoch`` if none came."""
@@ -145,7 +145,7 @@ def await_next(ctl, epoch, tries):
     return load(ctl, WORD) >> 32
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def finish(ctl, epoch, main, count, tries):
     """The end of a driver: the main thread waits for all ``count`` blocks (returns whether
     they are done); a helper watches for the next operation."""
@@ -153,33 +153,3 @@ def finish(ctl, epoch, main, count, tries):
         return await_done(ctl, count, tries)
     await_next(ctl, epoch, tries)
     return True
-
-
-@njit(cache=True, nogil=True)
-def wait_next(ctl, epoch, tries):
-    """:func:`await_next` as a call of its own (a helper thread between operations)."""
-    return await_next(ctl, epoch, tries)
-
-
-@njit(cache=True, nogil=True)
-def open_operation(ctl, epoch):
-    """:func:`publish` as a call of its own (an operation whose blocks are Python calls)."""
-    publish(ctl, epoch)
-
-
-@njit(cache=True, nogil=True)
-def next_block(ctl, epoch, count):
-    """:func:`claim` as a call of its own."""
-    return claim(ctl, epoch, count)
-
-
-@njit(cache=True, nogil=True)
-def finish_block(ctl):
-    """:func:`block_done` as a call of its own."""
-    block_done(ctl)
-
-
-@njit(cache=True, nogil=True)
-def wait_done(ctl, count, tries):
-    """:func:`await_done` as a call of its own."""
-    return await_done(ctl, count, tries)

@@ -54,13 +54,13 @@ _MAX_EPOCH = (1 << 31) - 1
 
 
 def _tries_per_second():
-    """Loads per second of the helpers' watch (:func:`._spin.wait_next`), measured once."""
+    """Loads per second of the helpers' watch (:func:`._spin.await_next`), measured once."""
     ctl = np.zeros(_spin.CTL_SIZE, np.int64)
-    _spin.wait_next(ctl, 0, 1000)
+    _spin.await_next(ctl, 0, 1000)
     tries = 1 << 16
     while True:
         start = time.perf_counter()
-        _spin.wait_next(ctl, 0, tries)
+        _spin.await_next(ctl, 0, tries)
         spent = time.perf_counter() - start
         if spent > 2e-3 or tries > 1 << 30:
             return tries / max(spent, 1e-9)
@@ -90,7 +90,7 @@ class Team:
     def _serve(self, k):
         seen = 0
         while True:
-            epoch = int(_spin.wait_next(self.ctl, seen, self.tries))
+            epoch = int(_spin.await_next(self.ctl, seen, self.tries))
             if epoch == seen:                              # nothing came: sleep until it does
                 with self.wake:
                     self.sleepers += 1
@@ -174,10 +174,10 @@ def python_driver(ctl, epoch, main, tries, fn, blocks, errstate, failures):
     that every block ends (none is left to a helper that sleeps) and no helper still writes
     into the operation's arrays when the caller sees the error (:func:`run_python`)."""
     if main:
-        _spin.open_operation(ctl, epoch)
+        _spin.publish(ctl, epoch)
     with np.errstate(**errstate):
         while True:
-            i = int(_spin.next_block(ctl, epoch, len(blocks)))
+            i = int(_spin.claim(ctl, epoch, len(blocks)))
             if i < 0:
                 break
             try:
@@ -186,8 +186,8 @@ def python_driver(ctl, epoch, main, tries, fn, blocks, errstate, failures):
             except BaseException as exc:            # noqa: BLE001  (raised by run_python)
                 failures.append(exc)
             finally:
-                _spin.finish_block(ctl)
-    return _spin.wait_done(ctl, len(blocks), tries) if main else True
+                _spin.block_done(ctl)
+    return _spin.await_done(ctl, len(blocks), tries) if main else True
 
 
 def run_python(threads, fn, blocks):

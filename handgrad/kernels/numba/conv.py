@@ -37,7 +37,7 @@ from ._sums import run_sum
 from ._spatial import as_3d
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def span(n, o, s, j, d, p):
     """The output range ``[lo, hi)`` along one dimension (``o`` outputs, stride ``s``) whose
     input sample ``o*s + j*d - p`` for tap ``j`` (dilation ``d``, left padding ``p``) lies

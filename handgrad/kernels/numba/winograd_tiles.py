@@ -9,14 +9,14 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _g_times(a, b, d, h):
     """G times the column (a, b, d): (a, (a + b + d)/2, (a - b + d)/2, d); ``h`` is 1/2 in
     the arrays' dtype (a literal 0.5 would turn float32 into float64)."""
     return a, (a + b + d) * h, (a - b + d) * h, d
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _gt_times(u0, u1, u2, u3, h):
     """G^T times the column (u0, u1, u2, u3): (u0 + (u1 + u2)/2, (u1 - u2)/2, (u1 + u2)/2 + u3)."""
     return u0 + (u1 + u2) * h, (u1 - u2) * h, (u1 + u2) * h + u3
