@@ -8,8 +8,10 @@ runtime starts and no thread spins while it waits (docs/performance.md).
 The small helpers the kernels share (the team's atomics, the Winograd matrices' rows)
 are ordinary compiled calls, not inlined by Numba (``inline="always"`` types and lowers a
 callee again at every call site): LLVM inlines them all the same, and a first run
-compiles about 1.5 s less (fast-cnn's first step, 20.3-20.9 -> 18.8-19.4 s, AMD EPYC).
-Only a function that closes over a block function keeps Numba's inlining.
+compiles about 1.5 s less (fast-cnn's first step, 20.3-20.9 -> 17.5-18.7 s, AMD EPYC).
+Numba's inlining stays where LLVM would leave a call in a loop (the views of the Winograd
+drivers' matrices: 48 calls a block) and in the functions that close over a block
+function.
 """
 
 from numba import njit

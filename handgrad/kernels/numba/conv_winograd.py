@@ -89,19 +89,19 @@ def skewed(lead, pairs, dtype):
     return np.empty(lead + (16, pairs[0] * pairs[1] + SKEW), dtype)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _grid(TH, TW):
     return 2 * TH + 2, 2 * TW + 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def planes(buf, rows, L):
     """The 16 matrices ``(rows, L)`` of a transformed block in ``buf``, as a ``(16,
     rows*L + SKEW)`` array; :func:`plane` gives matrix ``xi``."""
     return buf[:16 * (rows * L + SKEW)].reshape((16, rows * L + SKEW))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def plane(P, xi, rows, L):
     return P[xi, :rows * L].reshape((rows, L))
 
