@@ -213,14 +213,17 @@ def compare(runners, rounds, steps, batch, warmup=WARMUP_S):
     """Median images/s of each runner over interleaved rounds, after ``warmup`` seconds of
     untimed rounds each; a runner is a local step function or, for PyTorch, a callable
     ``rate(steps)`` timed in its own process."""
+    def rate(k, run):
+        return run(steps) if k == "torch" else images_per_second(run, steps, batch)
+
     for k, run in runners.items():
         start = time.perf_counter()
         while time.perf_counter() - start < warmup:
-            run(steps) if k == "torch" else images_per_second(run, steps, batch)
+            rate(k, run)
     rates = {k: [] for k in runners}
     for _ in range(rounds):
         for k, run in runners.items():
-            rates[k].append(run(steps) if k == "torch" else images_per_second(run, steps, batch))
+            rates[k].append(rate(k, run))
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
